@@ -1,0 +1,63 @@
+# The only way in: `make run` starts the product, `make test` checks everything.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# Python 3.10 (Rasa 3.6 supports no newer): .python-version makes pyenv's shim
+# resolve python3.10 to 3.10.13; elsewhere any python3.10 on PATH.
+PYTHON_BOOT ?= $(firstword $(shell command -v python3.10 2>/dev/null) $(wildcard $(HOME)/.pyenv/versions/3.10*/bin/python3.10))
+VENV := .venv
+PY := $(VENV)/bin/python
+RASA := $(VENV)/bin/rasa
+MODEL := models/helpdesk.tar.gz
+TRAINING_INPUTS := config.yml domain.yml $(shell find data bot/nlu -type f \( -name '*.yml' -o -name '*.txt' -o -name '*.py' \) 2>/dev/null)
+
+export RASA_TELEMETRY_ENABLED := false
+export TF_CPP_MIN_LOG_LEVEL := 2
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: help venv train run test eval shell lint clean
+
+help:
+	@echo "make run    install (first time), train if data or config changed, start everything"
+	@echo "make test   everything CI checks"
+	@echo "make train  train the model if data or config changed"
+	@echo "make eval   NLU figures on the held-out test set (+ reports/confusion_matrix.png)"
+	@echo "make shell  talk to the assistant in this terminal"
+	@echo "make lint   static checks"
+	@echo "make clean  remove the model, logs and local databases (keeps .venv)"
+
+$(VENV)/.installed: requirements.txt
+	@test -n "$(PYTHON_BOOT)" || { echo "python3.10 not found: install Python 3.10 (pyenv install 3.10.13)"; exit 1; }
+	test -x $(PY) || $(PYTHON_BOOT) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade "pip<25"
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+venv: $(VENV)/.installed
+
+# Rasa skips the work itself when its fingerprint says nothing changed; the
+# touch tells make the model is current.
+$(MODEL): $(VENV)/.installed $(TRAINING_INPUTS)
+	$(RASA) train --fixed-model-name helpdesk --out models
+	touch $@
+
+train: $(MODEL)
+
+run: $(MODEL)
+	$(PY) -m bot run
+
+test: $(MODEL)
+	$(PY) -m pytest
+
+eval: $(MODEL)
+	$(PY) -m bot.evaluation --model $(MODEL)
+
+shell: $(MODEL)
+	$(PY) -m bot shell
+
+lint: $(VENV)/.installed
+	$(PY) -m compileall -q bot actions tests
+
+clean:
+	rm -rf models var reports .pytest_cache

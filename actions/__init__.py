@@ -1,0 +1,1 @@
+"""The action server's package (loaded by `python -m rasa_sdk --actions actions`)."""

@@ -1,0 +1,69 @@
+"""The two-stage fallback's actions, in the user's language.
+
+They replace Rasa's defaults, which speak English only and show raw intent
+names. Their words and buttons come from bot.fallback.
+"""
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import UserUtteranceReverted
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot import fallback
+
+
+def _language(tracker: Tracker) -> str:
+    return tracker.get_slot("language") or "zh"
+
+
+class ActionAskAffirmation(Action):
+    """Stage one: "did you mean ...?" with the most likely topics as buttons."""
+
+    def name(self) -> Text:
+        return "action_default_ask_affirmation"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        language = _language(tracker)
+        dispatcher.utter_message(
+            text=fallback.text(fallback.DID_YOU_MEAN, language),
+            buttons=fallback.buttons(tracker.latest_message or {}, language),
+        )
+        return []
+
+
+class ActionAskRephrase(Action):
+    """Stage two: ask to rephrase, and offer a human."""
+
+    def name(self) -> Text:
+        return "action_default_ask_rephrase"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        language = _language(tracker)
+        dispatcher.utter_message(
+            text=fallback.text(fallback.REPHRASE, language),
+            buttons=[fallback.human_button(language)],
+        )
+        return []
+
+
+class ActionGiveUp(Action):
+    """Nothing understood after both stages (or no rule applies): offer a human."""
+
+    def name(self) -> Text:
+        return "action_default_fallback"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        language = _language(tracker)
+        dispatcher.utter_message(
+            text=fallback.text(fallback.GIVE_UP, language),
+            buttons=[fallback.human_button(language)],
+        )
+        # As Rasa's own default: the message that could not be handled does
+        # not count as a turn for the policies.
+        return [UserUtteranceReverted()]

@@ -1,0 +1,1 @@
+"""The social security card helpdesk: everything of ours that is not Rasa's own files."""

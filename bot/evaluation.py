@@ -1,0 +1,185 @@
+"""Evaluate the trained NLU model on the held-out test set, per language.
+
+`make eval` runs this after training on data/ only: the held-out files in
+tests/nlu_heldout/ are never trained on. It prints, per language, intent
+accuracy, macro F1, out-of-scope recall and the worst-confused pairs, and
+writes a confusion matrix PNG.
+
+Labels: an FAQ question's label is its full retrieval intent `faq/<key>`; a
+prediction of `nlu_fallback` counts as `out_of_scope` (both mean "not
+something I answer"), which is right for an out-of-scope message and wrong for
+any other.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, Iterable, List, Tuple
+
+import yaml
+
+from bot.paths import ROOT
+
+HELDOUT_DIR = ROOT / "tests" / "nlu_heldout"
+OUT_OF_SCOPE = "out_of_scope"
+FALLBACK = "nlu_fallback"
+
+
+def load_examples(path: Path) -> List[Tuple[str, str]]:
+    """(text, label) pairs from a Rasa NLU YAML file."""
+    document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    examples = []
+    for block in document.get("nlu", []):
+        for line in block["examples"].splitlines():
+            line = line.strip()
+            if line.startswith("- "):
+                examples.append((line[2:].strip(), block["intent"]))
+    return examples
+
+
+def heldout_sets(directory: Path = HELDOUT_DIR) -> Dict[str, List[Tuple[str, str]]]:
+    """Examples per language, from files named heldout_<language>.yml."""
+    return {
+        path.stem.split("_", 1)[1]: load_examples(path)
+        for path in sorted(directory.glob("heldout_*.yml"))
+    }
+
+
+def predicted_label(parse: dict) -> str:
+    """The label a parse result stands for (see the module docstring)."""
+    intent = (parse.get("intent") or {}).get("name")
+    if intent == "faq":
+        selector = (parse.get("response_selector") or {}).get("faq") or {}
+        key = (selector.get("response") or {}).get("intent_response_key")
+        return key or "faq"
+    if intent == FALLBACK:
+        return OUT_OF_SCOPE
+    return intent or OUT_OF_SCOPE
+
+
+@dataclass
+class Report:
+    language: str
+    gold: List[str] = field(default_factory=list)
+    predicted: List[str] = field(default_factory=list)
+    texts: List[str] = field(default_factory=list)
+
+    @property
+    def accuracy(self) -> float:
+        hits = sum(g == p for g, p in zip(self.gold, self.predicted))
+        return hits / len(self.gold) if self.gold else 0.0
+
+    @property
+    def macro_f1(self) -> float:
+        from sklearn.metrics import f1_score
+
+        labels = sorted(set(self.gold))
+        return float(
+            f1_score(self.gold, self.predicted, labels=labels, average="macro", zero_division=0)
+        )
+
+    @property
+    def out_of_scope_recall(self) -> float:
+        pairs = [(g, p) for g, p in zip(self.gold, self.predicted) if g == OUT_OF_SCOPE]
+        return sum(p == OUT_OF_SCOPE for _, p in pairs) / len(pairs) if pairs else 0.0
+
+    def confused_pairs(self, most: int = 5) -> List[Tuple[Tuple[str, str], int]]:
+        return Counter(
+            (g, p) for g, p in zip(self.gold, self.predicted) if g != p
+        ).most_common(most)
+
+    def errors(self) -> Iterable[Tuple[str, str, str]]:
+        for t, g, p in zip(self.texts, self.gold, self.predicted):
+            if g != p:
+                yield t, g, p
+
+    def summary(self) -> dict:
+        return {
+            "language": self.language,
+            "examples": len(self.gold),
+            "accuracy": round(self.accuracy, 4),
+            "macro_f1": round(self.macro_f1, 4),
+            "out_of_scope_recall": round(self.out_of_scope_recall, 4),
+        }
+
+
+async def evaluate(model_path: str, sets: Dict[str, List[Tuple[str, str]]]) -> List[Report]:
+    from rasa.core.agent import Agent
+
+    agent = Agent.load(model_path)
+    reports = []
+    for language, examples in sets.items():
+        report = Report(language)
+        for text, label in examples:
+            parse = await agent.parse_message(text)
+            report.texts.append(text)
+            report.gold.append(label)
+            report.predicted.append(predicted_label(parse))
+        reports.append(report)
+    return reports
+
+
+def plot_confusion(reports: List[Report], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from sklearn.metrics import confusion_matrix
+
+    fig, axes = plt.subplots(1, len(reports), figsize=(11 * len(reports), 10))
+    axes = axes if len(reports) > 1 else [axes]
+    for ax, report in zip(axes, reports):
+        labels = sorted(set(report.gold) | set(report.predicted))
+        matrix = confusion_matrix(report.gold, report.predicted, labels=labels)
+        ax.imshow(matrix, cmap="Blues")
+        ax.set_xticks(range(len(labels)), labels, rotation=90, fontsize=7)
+        ax.set_yticks(range(len(labels)), labels, fontsize=7)
+        for (i, j), n in __import__("numpy").ndenumerate(matrix):
+            if n:
+                ax.text(j, i, str(n), ha="center", va="center", fontsize=6,
+                        color="white" if n > matrix.max() / 2 else "black")
+        ax.set_xlabel("predicted")
+        ax.set_ylabel("gold")
+        ax.set_title(f"{report.language}: accuracy {report.accuracy:.3f}, macro F1 {report.macro_f1:.3f}")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
+def print_report(reports: List[Report], show_errors: bool) -> None:
+    print(f"{'language':<9}{'examples':>9}{'accuracy':>10}{'macro F1':>10}{'OOS recall':>12}")
+    for r in reports:
+        print(f"{r.language:<9}{len(r.gold):>9}{r.accuracy:>10.3f}{r.macro_f1:>10.3f}{r.out_of_scope_recall:>12.3f}")
+    for r in reports:
+        print(f"\nworst-confused pairs ({r.language}): gold -> predicted")
+        for (gold, pred), n in r.confused_pairs() or [(("-", "-"), 0)]:
+            print(f"  {n:>3}  {gold} -> {pred}")
+        if show_errors:
+            for text, gold, pred in r.errors():
+                print(f"       {text!r}: {gold} -> {pred}")
+
+
+def main(argv: List[str] = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", required=True, help="trained model (.tar.gz)")
+    parser.add_argument("--plot", default=str(ROOT / "reports" / "confusion_matrix.png"))
+    parser.add_argument("--json", help="also write the figures to this JSON file")
+    parser.add_argument("--errors", action="store_true", help="list every miss")
+    args = parser.parse_args(argv)
+    reports = asyncio.run(evaluate(args.model, heldout_sets()))
+    print_report(reports, args.errors)
+    plot_confusion(reports, Path(args.plot))
+    print(f"\nconfusion matrix: {args.plot}")
+    if args.json:
+        Path(args.json).write_text(json.dumps([r.summary() for r in reports], indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

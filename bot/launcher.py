@@ -1,0 +1,124 @@
+"""`python -m bot run`: start the whole product on loopback and keep it running.
+
+Starts the action server and the Rasa server (REST channel) with the latest
+trained model, waits until each is healthy, prints the URLs, and on Ctrl-C
+(SIGINT) or SIGTERM stops them all. `python -m bot shell` starts the action
+server and talks to the assistant in the terminal.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Dict, List
+
+from bot import settings
+from bot.paths import VAR
+from bot.processes import Service, ServiceGroup
+
+BIN = Path(sys.executable).parent
+
+
+def latest_model(model_dir: str) -> Path:
+    models = sorted(Path(model_dir).glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
+    if not models:
+        raise SystemExit(f"no trained model in {model_dir}: run `make train` first")
+    return models[-1]
+
+
+def action_server(env: Dict[str, str], log_dir: Path) -> Service:
+    return Service(
+        "action server",
+        [sys.executable, "-m", "rasa_sdk", "--actions", "actions",
+         "--port", env["ACTION_SERVER_PORT"]],
+        f"http://{env['HELPDESK_HOST']}:{env['ACTION_SERVER_PORT']}/health",
+        log_dir / "actions.log",
+    )
+
+
+def services(env: Dict[str, str], log_dir: Path) -> List[Service]:
+    host = env["HELPDESK_HOST"]
+    return [
+        action_server(env, log_dir),
+        Service(
+            "rasa server",
+            [str(BIN / "rasa"), "run", "--enable-api", "--auth-token", env["RASA_AUTH_TOKEN"],
+             "--model", str(latest_model(env["MODEL_DIR"])),
+             "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
+             "--interface", host, "--port", env["RASA_PORT"],
+             "--log-file", str(log_dir / "rasa.log")],
+            f"http://{host}:{env['RASA_PORT']}/",
+            log_dir / "rasa.out",
+        ),
+    ]
+
+
+def prepare_environment() -> Dict[str, str]:
+    env = settings.apply_defaults()
+    if not env["RASA_AUTH_TOKEN"]:
+        env["RASA_AUTH_TOKEN"] = os.environ["RASA_AUTH_TOKEN"] = secrets.token_urlsafe(24)
+    os.environ["SANIC_HOST"] = env["HELPDESK_HOST"]  # rasa_sdk binds to it
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    Path(env["TRACKER_DB"]).parent.mkdir(parents=True, exist_ok=True)
+    return dict(os.environ)
+
+
+def _log_dir() -> Path:
+    log_dir = VAR / "log"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    return log_dir
+
+
+def shell() -> int:
+    env = prepare_environment()
+    log_dir = _log_dir()
+    group = ServiceGroup([action_server(env, log_dir)], env)
+    try:
+        group.start()
+        return subprocess.call(
+            [str(BIN / "rasa"), "shell", "--model", str(latest_model(env["MODEL_DIR"])),
+             "--endpoints", "endpoints.yml", "--port", env["RASA_PORT"]],
+            env=env,
+        )
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        group.stop()
+
+
+def run() -> int:
+    env = prepare_environment()
+    log_dir = _log_dir()
+    group = ServiceGroup(services(env, log_dir), env)
+
+    def terminate(signum, frame):
+        raise KeyboardInterrupt
+
+    # SIGTERM behaves like Ctrl-C; SIGINT is set explicitly because a shell
+    # that starts us in the background leaves it ignored.
+    signal.signal(signal.SIGTERM, terminate)
+    signal.signal(signal.SIGINT, terminate)
+    try:
+        print("starting the action server and the Rasa server (loading the model takes a while)...", flush=True)
+        group.start()
+        host = env["HELPDESK_HOST"]
+        print(
+            "READY\n"
+            f"  REST channel:   POST http://{host}:{env['RASA_PORT']}/webhooks/rest/webhook\n"
+            f"  action server:  http://{host}:{env['ACTION_SERVER_PORT']}/health\n"
+            f"  logs:           {log_dir}\n"
+            "Press Ctrl-C to stop.",
+            flush=True,
+        )
+        return group.wait()
+    except KeyboardInterrupt:
+        print("\nstopping...", flush=True)
+        return 0
+    except RuntimeError as error:
+        print(f"failed to start: {error}", file=sys.stderr)
+        return 1
+    finally:
+        group.stop()

@@ -1,0 +1,109 @@
+"""Start, watch and stop the product's processes as one unit.
+
+The launcher (`python -m bot run`) and the tests both use this: each process
+is a child in its own process group, reported ready once its health URL
+answers, and stopped with SIGTERM (then SIGKILL) together with the others.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, List, Optional
+
+from bot.paths import ROOT
+
+
+@dataclass
+class Service:
+    name: str
+    command: List[str]
+    health_url: str
+    log_path: Optional[Path] = None
+    process: Optional[subprocess.Popen] = field(default=None, repr=False)
+
+    def start(self, env: Dict[str, str]) -> None:
+        out = open(self.log_path, "ab") if self.log_path else None
+        self.process = subprocess.Popen(
+            self.command,
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT if out else None,
+            start_new_session=True,  # Ctrl-C goes to the launcher, which stops us in order
+        )
+
+    def healthy(self) -> bool:
+        try:
+            with urllib.request.urlopen(self.health_url, timeout=2) as response:
+                return response.status == 200
+        except (urllib.error.URLError, OSError):
+            return False
+
+    def exited(self) -> Optional[int]:
+        return self.process.poll() if self.process else None
+
+    def stop(self, grace: float = 10.0) -> None:
+        if not self.process or self.process.poll() is not None:
+            return
+        try:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            self.process.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+        except ProcessLookupError:
+            pass
+
+
+class ServiceGroup:
+    def __init__(self, services: List[Service], env: Dict[str, str]) -> None:
+        self.services = services
+        self.env = env
+
+    def start(self, timeout: float = 180.0) -> None:
+        """Starts every service and waits until all are healthy; on failure
+        stops them all and raises RuntimeError."""
+        for service in self.services:
+            service.start(self.env)
+        deadline = time.monotonic() + timeout
+        waiting = list(self.services)
+        try:
+            while waiting:
+                for service in list(waiting):
+                    code = service.exited()
+                    if code is not None:
+                        raise RuntimeError(
+                            f"{service.name} exited with code {code} while starting"
+                            + (f"; see {service.log_path}" if service.log_path else "")
+                        )
+                    if service.healthy():
+                        waiting.remove(service)
+                if waiting and time.monotonic() > deadline:
+                    names = ", ".join(s.name for s in waiting)
+                    raise RuntimeError(f"not healthy after {timeout:.0f}s: {names}")
+                time.sleep(0.5)
+        except BaseException:
+            self.stop()
+            raise
+
+    def wait(self) -> int:
+        """Blocks until a service exits; returns its exit code."""
+        while True:
+            for service in self.services:
+                code = service.exited()
+                if code is not None:
+                    print(f"{service.name} exited with code {code}", file=sys.stderr)
+                    return code or 1
+            time.sleep(0.5)
+
+    def stop(self) -> None:
+        # Reverse order: front ends first, the services they call last.
+        for service in reversed(self.services):
+            service.stop()

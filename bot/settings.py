@@ -1,0 +1,73 @@
+"""Every setting of the product: one table, read from the environment.
+
+Each process (the launcher, Rasa through `${VAR}` in endpoints.yml, the action
+server, the tests) reads its settings from here; `python -m bot settings`
+prints the table the README shows.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Dict, List
+
+from bot.paths import MODELS, VAR
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: str
+    help: str
+
+
+SETTINGS: List[Setting] = [
+    Setting("HELPDESK_HOST", "127.0.0.1", "Address every process binds to."),
+    Setting("RASA_PORT", "5005", "Port of the Rasa server (REST channel at /webhooks/rest/webhook)."),
+    Setting("ACTION_SERVER_PORT", "5055", "Port of the action server."),
+    Setting(
+        "ACTION_SERVER_URL",
+        "http://${HELPDESK_HOST}:${ACTION_SERVER_PORT}/webhook",
+        "Where the Rasa server calls custom actions.",
+    ),
+    Setting(
+        "RASA_AUTH_TOKEN",
+        "",
+        "Token for Rasa's HTTP API (/model/parse, trackers); empty: a random one per start.",
+    ),
+    Setting("TRACKER_DB", str(VAR / "tracker.db"), "SQLite file of the conversation (tracker) store."),
+    Setting("MODEL_DIR", str(MODELS), "Where trained models are written and loaded from."),
+    Setting("LOG_LEVEL", "INFO", "Log level of every process (DEBUG logs user text: keep it off in production)."),
+    Setting("RASA_TELEMETRY_ENABLED", "false", "Rasa's own telemetry (there is no network to send it to)."),
+]
+
+
+def _expand(value: str, env: Dict[str, str]) -> str:
+    for setting in SETTINGS:
+        value = value.replace("${%s}" % setting.name, env.get(setting.name, ""))
+    return value
+
+
+def resolved(environ: Dict[str, str] = None) -> Dict[str, str]:
+    """Each setting's value: the environment's, else the default."""
+    environ = os.environ if environ is None else environ
+    env: Dict[str, str] = {}
+    for setting in SETTINGS:
+        value = environ.get(setting.name)
+        env[setting.name] = value if value not in (None, "") else _expand(setting.default, env)
+    return env
+
+
+def apply_defaults() -> Dict[str, str]:
+    """Puts every setting into os.environ (child processes and `${VAR}` in
+    Rasa's YAML files need them all defined) and returns them."""
+    env = resolved()
+    os.environ.update(env)
+    return env
+
+
+def markdown_table() -> str:
+    rows = ["| variable | default | what it is |", "|---|---|---|"]
+    for s in SETTINGS:
+        default = s.default.replace(str(VAR.parent) + "/", "") if s.default else "(empty)"
+        rows.append(f"| `{s.name}` | `{default}` | {s.help} |")
+    return "\n".join(rows)

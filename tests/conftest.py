@@ -1,0 +1,90 @@
+"""Shared fixtures: free ports, and the whole product started as `make run` starts it."""
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bot.paths import ROOT
+
+MODEL = ROOT / "models" / "helpdesk.tar.gz"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def product_environment(tmp_path: Path, **overrides) -> dict:
+    """Settings for a product instance of its own: free ports, its own stores."""
+    env = dict(os.environ)
+    env.update(
+        HELPDESK_HOST="127.0.0.1",
+        RASA_PORT=str(free_port()),
+        ACTION_SERVER_PORT=str(free_port()),
+        ACTION_SERVER_URL="",
+        TRACKER_DB=str(tmp_path / "tracker.db"),
+        RASA_AUTH_TOKEN="test-token",
+        RASA_TELEMETRY_ENABLED="false",
+    )
+    env.update(overrides)
+    return env
+
+
+class RunningProduct:
+    def __init__(self, env: dict, process: subprocess.Popen, output: Path) -> None:
+        self.env, self.process, self.output = env, process, output
+        self.rasa_url = f"http://127.0.0.1:{env['RASA_PORT']}"
+
+    def say(self, sender: str, message: str) -> list:
+        response = httpx.post(
+            f"{self.rasa_url}/webhooks/rest/webhook",
+            json={"sender": sender, "message": message},
+            timeout=30,
+        )
+        response.raise_for_status()
+        return response.json()
+
+    def stop(self) -> int:
+        """Ctrl-C, as a person would press it."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                raise
+        return self.process.returncode
+
+
+def start_product(tmp_path: Path, timeout: float = 300.0) -> RunningProduct:
+    if not MODEL.exists():
+        pytest.fail("no trained model: `make test` trains it first")
+    env = product_environment(tmp_path)
+    output = tmp_path / "launcher.out"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "run"], cwd=ROOT, env=env,
+        stdout=open(output, "wb"), stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if b"READY" in output.read_bytes():
+            return RunningProduct(env, process, output)
+        if process.poll() is not None:
+            pytest.fail(f"launcher exited early:\n{output.read_text(errors='replace')[-3000:]}")
+        time.sleep(0.5)
+    process.kill()
+    pytest.fail(f"product not ready in {timeout:.0f}s:\n{output.read_text(errors='replace')[-3000:]}")
+
+
+@pytest.fixture(scope="session")
+def product(tmp_path_factory):
+    running = start_product(tmp_path_factory.mktemp("product"))
+    yield running
+    running.stop()
