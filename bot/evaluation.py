@@ -109,7 +109,12 @@ class Report:
 
 
 async def evaluate(model_path: str, sets: Dict[str, List[Tuple[str, str]]]) -> List[Report]:
+    import logging
+
     from rasa.core.agent import Agent
+    from rasa.utils.log_utils import configure_structlog
+
+    configure_structlog(logging.WARNING)  # not one debug line per parsed message
 
     agent = Agent.load(model_path)
     reports = []
