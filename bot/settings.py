@@ -34,6 +34,33 @@ SETTINGS: List[Setting] = [
         "",
         "Token for Rasa's HTTP API (/model/parse, trackers); empty: a random one per start.",
     ),
+    Setting("BACKEND_PORT", "8000", "Port of the card-status backend."),
+    Setting(
+        "BACKEND_URL",
+        "http://${HELPDESK_HOST}:${BACKEND_PORT}",
+        "Where the action server reaches the card-status backend.",
+    ),
+    Setting(
+        "BACKEND_DB_URL",
+        "sqlite:///" + str(VAR / "backend.db"),
+        "SQLAlchemy URL of the backend's database (postgresql://... in production).",
+    ),
+    Setting(
+        "BACKEND_SERVICE_TOKEN",
+        "",
+        "Bearer token the action server presents to the backend; empty: a random one per start.",
+    ),
+    Setting(
+        "BACKEND_ID_HASH_KEY",
+        "",
+        "HMAC key for looking up ID numbers; empty (development only): one kept in var/secrets/.",
+    ),
+    Setting(
+        "BACKEND_MODE",
+        "development",
+        "development (SMS outbox readable at /dev/outbox) or production (outbox off, secrets required).",
+    ),
+    Setting("BACKEND_MAX_BODY_BYTES", "16384", "Largest request body the backend accepts."),
     Setting("TRACKER_DB", str(VAR / "tracker.db"), "SQLite file of the conversation (tracker) store."),
     Setting("MODEL_DIR", str(MODELS), "Where trained models are written and loaded from."),
     Setting("LOG_LEVEL", "INFO", "Log level of every process (DEBUG logs user text: keep it off in production)."),

@@ -1,0 +1,47 @@
+"""Sending the verification code to the phone on file.
+
+`SmsGateway` is the interface; `OutboxGateway`, the only implementation in
+this project, writes each message to the `sms_outbox` table in the same
+transaction as the verification it belongs to. In development mode that
+outbox is how a developer or a demo user reads the code (`GET /dev/outbox`,
+`python -m bot.backend outbox`); in production mode neither exists, and the
+table is the queue an SMS relay for a real provider would drain (a provider's
+gateway class implementing `send` plugs in at `gateway_for`).
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import List, Protocol
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.backend.models import SmsMessage
+from bot.pii import mask_phone
+
+
+class SmsGateway(Protocol):
+    def send(self, session: Session, phone: str, text: str, now: dt.datetime) -> None:
+        """Queue or send `text` to `phone` as part of the caller's transaction."""
+
+
+class OutboxGateway:
+    def send(self, session: Session, phone: str, text: str, now: dt.datetime) -> None:
+        session.add(SmsMessage(phone=phone, phone_masked=mask_phone(phone), text=text, created_at=now))
+
+
+def gateway_for(mode: str) -> SmsGateway:
+    return OutboxGateway()
+
+
+def latest_messages(session: Session, limit: int = 20) -> List[SmsMessage]:
+    """The newest messages first (for the development outbox only)."""
+    query = select(SmsMessage).order_by(SmsMessage.id.desc()).limit(limit)
+    return list(session.execute(query).scalars())
+
+
+def verification_text(code: str, minutes: int) -> str:
+    return (
+        f"【社保卡服务】您的验证码是 {code}，{minutes}分钟内有效，请勿告诉他人。"
+        f" Your social security card verification code is {code}, valid for {minutes} minutes."
+    )
