@@ -1,6 +1,7 @@
 """`python -m bot run`: start the whole product on loopback and keep it running.
 
-Starts the action server and the Rasa server (REST channel) with the latest
+Starts the card-status backend (in development mode seeding an empty
+database with the demo data), the action server and the Rasa server (REST channel) with the latest
 trained model, waits until each is healthy, prints the URLs, and on Ctrl-C
 (SIGINT) or SIGTERM stops them all. `python -m bot shell` starts the action
 server and talks to the assistant in the terminal.
@@ -39,9 +40,17 @@ def action_server(env: Dict[str, str], log_dir: Path) -> Service:
     )
 
 
+def backend(env: Dict[str, str], log_dir: Path) -> Service:
+    command = [sys.executable, "-m", "bot.backend", "serve"]
+    if env["BACKEND_MODE"] == "development":
+        command.append("--seed-if-empty")  # the demo identities of the README
+    return Service("card backend", command, f"{env['BACKEND_URL']}/health", log_dir / "backend.log")
+
+
 def services(env: Dict[str, str], log_dir: Path) -> List[Service]:
     host = env["HELPDESK_HOST"]
     return [
+        backend(env, log_dir),
         action_server(env, log_dir),
         Service(
             "rasa server",
@@ -58,8 +67,10 @@ def services(env: Dict[str, str], log_dir: Path) -> List[Service]:
 
 def prepare_environment() -> Dict[str, str]:
     env = settings.apply_defaults()
-    if not env["RASA_AUTH_TOKEN"]:
-        env["RASA_AUTH_TOKEN"] = os.environ["RASA_AUTH_TOKEN"] = secrets.token_urlsafe(24)
+    # Secrets that only these processes share: random per start unless set.
+    for name in ("RASA_AUTH_TOKEN", "BACKEND_SERVICE_TOKEN"):
+        if not env[name]:
+            env[name] = os.environ[name] = secrets.token_urlsafe(24)
     os.environ["SANIC_HOST"] = env["HELPDESK_HOST"]  # rasa_sdk binds to it
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     Path(env["TRACKER_DB"]).parent.mkdir(parents=True, exist_ok=True)
@@ -102,12 +113,14 @@ def run() -> int:
     signal.signal(signal.SIGTERM, terminate)
     signal.signal(signal.SIGINT, terminate)
     try:
-        print("starting the action server and the Rasa server (loading the model takes a while)...", flush=True)
+        print("starting the card backend, the action server and the Rasa server "
+              "(loading the model takes a while)...", flush=True)
         group.start()
         host = env["HELPDESK_HOST"]
         print(
             "READY\n"
             f"  REST channel:   POST http://{host}:{env['RASA_PORT']}/webhooks/rest/webhook\n"
+            f"  card backend:   {env['BACKEND_URL']}  (API: {env['BACKEND_URL']}/openapi.json)\n"
             f"  action server:  http://{host}:{env['ACTION_SERVER_PORT']}/health\n"
             f"  logs:           {log_dir}\n"
             "Press Ctrl-C to stop.",

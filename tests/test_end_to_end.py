@@ -90,3 +90,15 @@ def test_conversations_are_stored_in_the_configured_tracker_store(product):
     with sqlite3.connect(product.env["TRACKER_DB"]) as db:
         count = db.execute("select count(*) from events where sender_id = 'e2e-store'").fetchone()[0]
     assert count > 0
+
+
+def test_make_run_starts_the_backend_with_the_demo_data(product):
+    backend = f"http://127.0.0.1:{product.env['BACKEND_PORT']}"
+    headers = {"Authorization": f"Bearer {product.env['BACKEND_SERVICE_TOKEN']}"}
+    assert httpx.get(f"{backend}/health", timeout=10).status_code == 200
+    started = httpx.post(
+        f"{backend}/v1/verifications", headers=headers, timeout=10,
+        json={"name": "张三", "id_number": "11010519491231002X", "channel": "web"},
+    )
+    assert started.status_code == 201, started.text
+    assert started.json()["phone_masked"] == "138****0001"

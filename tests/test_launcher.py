@@ -14,7 +14,7 @@ def test_ready_banner_then_ctrl_c_stops_every_process(tmp_path):
     product = start_product(tmp_path)
     banner = product.output.read_text()
     assert f"http://127.0.0.1:{product.env['RASA_PORT']}/webhooks/rest/webhook" in banner
-    assert _port_open(product.env["RASA_PORT"]) and _port_open(product.env["ACTION_SERVER_PORT"])
+    ports = [product.env[name] for name in ("RASA_PORT", "ACTION_SERVER_PORT", "BACKEND_PORT")]
+    assert all(_port_open(port) for port in ports)
     assert product.stop() == 0
-    assert not _port_open(product.env["RASA_PORT"])
-    assert not _port_open(product.env["ACTION_SERVER_PORT"])
+    assert not any(_port_open(port) for port in ports)

@@ -55,7 +55,9 @@ def make_engine(url: str) -> Engine:
 
 
 class Database:
-    """`read()` and `write()` give a Session; the caller commits."""
+    """`read()` and `write()` give a Session; the caller commits. Leaving the
+    block closes the session, which rolls back whatever was not committed
+    (loaded objects stay readable, detached)."""
 
     def __init__(self, url: str) -> None:
         self.url = url
@@ -68,18 +70,13 @@ class Database:
     @contextlib.contextmanager
     def read(self) -> Iterator[Session]:
         with self._read() as session:
-            try:
-                yield session
-            finally:
-                session.rollback()
+            yield session
 
     @contextlib.contextmanager
     def write(self) -> Iterator[Session]:
+        """A session whose transaction takes the write lock at once on SQLite."""
         with self._write() as session:
-            try:
-                yield session
-            finally:
-                session.rollback()  # whatever the caller did not commit
+            yield session
 
     def ping(self) -> None:
         with self.engine.connect() as connection:

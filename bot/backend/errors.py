@@ -9,9 +9,9 @@ from typing import Any, Dict
 
 
 class DomainError(Exception):
-    def __init__(self, status: int, code: str, message: str, **extra: Any) -> None:
+    def __init__(self, http_status: int, code: str, message: str, /, **extra: Any) -> None:
         super().__init__(f"{code}: {message}")
-        self.status = status
+        self.status = http_status
         self.code = code
         self.message = message
         self.extra = extra

@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Makes sure the services the tests use are running on this machine:
+#   PostgreSQL on 127.0.0.1:5432 with a database `test` the current OS user
+#   can reach without a password (trust), and Redis on 127.0.0.1:6379.
+# Starts whichever is stopped, installs it with apt-get if missing. Idempotent;
+# prints nothing on success; exits non-zero with a message saying what failed.
+set -euo pipefail
+
+fail() { echo "ensure_services: $*" >&2; exit 1; }
+
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"
+  elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then sudo -n "$@"
+  else fail "need root (or password-less sudo) to run: $*"
+  fi
+}
+
+apt_updated=0
+apt_install() {
+  export DEBIAN_FRONTEND=noninteractive
+  if [ "$apt_updated" = 0 ]; then
+    as_root apt-get update -qq >/dev/null 2>&1 || fail "apt-get update failed"
+    apt_updated=1
+  fi
+  as_root apt-get install -y -qq --no-install-recommends "$@" >/dev/null 2>&1 || fail "apt-get install $* failed"
+}
+
+wait_for() {  # seconds, command...
+  local seconds=$1; shift
+  for _ in $(seq "$seconds"); do
+    if "$@" >/dev/null 2>&1; then return 0; fi
+    sleep 1
+  done
+  return 1
+}
+
+# --- PostgreSQL ---------------------------------------------------------------------------------
+
+pg_up() { pg_isready -q -h 127.0.0.1 -p 5432 -t 2; }
+pg_test_db_reachable() { psql -h 127.0.0.1 -p 5432 -d test -w -Atqc 'SELECT 1' >/dev/null 2>&1; }
+as_postgres() { as_root runuser -u postgres -- "$@"; }
+
+ensure_postgres() {
+  if ! command -v pg_ctlcluster >/dev/null || [ -z "$(ls /etc/postgresql 2>/dev/null)" ]; then
+    apt_install postgresql
+  fi
+  local version
+  version=$(ls /etc/postgresql | sort -V | tail -n 1)
+  [ -n "$version" ] || fail "PostgreSQL is installed but has no cluster in /etc/postgresql"
+  if ! pg_up; then
+    as_root pg_ctlcluster --skip-systemctl-redirect "$version" main start >/dev/null 2>&1 \
+      || fail "could not start PostgreSQL $version (see /var/log/postgresql/postgresql-$version-main.log)"
+    wait_for 30 pg_up || fail "PostgreSQL $version did not accept connections on 127.0.0.1:5432 within 30 s"
+  fi
+  pg_test_db_reachable && return 0
+
+  # A fresh installation: a superuser role for this OS user, the `test` database, trust on loopback.
+  local user
+  user=$(id -un)
+  as_postgres psql -qAt -v ON_ERROR_STOP=1 -v user="$user" >/dev/null 2>&1 <<'SQL' || fail "could not create the PostgreSQL role for $(id -un)"
+SELECT format('CREATE ROLE %I LOGIN SUPERUSER', :'user') WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = :'user') \gexec
+SELECT 'CREATE DATABASE test' WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = 'test') \gexec
+SQL
+  if ! pg_test_db_reachable; then
+    local hba="/etc/postgresql/$version/main/pg_hba.conf"
+    if ! as_root grep -qE '^host[[:space:]]+all[[:space:]]+all[[:space:]]+127\.0\.0\.1/32[[:space:]]+trust' "$hba"; then
+      as_root sed -i '1i host all all 127.0.0.1/32 trust\nhost all all ::1/128 trust' "$hba" \
+        || fail "could not enable trust authentication on loopback in $hba"
+      as_root pg_ctlcluster --skip-systemctl-redirect "$version" main reload >/dev/null 2>&1 \
+        || fail "could not reload PostgreSQL $version"
+    fi
+  fi
+  wait_for 10 pg_test_db_reachable \
+    || fail "PostgreSQL runs, but database 'test' on 127.0.0.1:5432 is not reachable as $user without a password"
+}
+
+# --- Redis -------------------------------------------------------------------------------------
+
+redis_up() { redis-cli -h 127.0.0.1 -p 6379 ping | grep -q PONG; }
+
+ensure_redis() {
+  if ! command -v redis-server >/dev/null || ! command -v redis-cli >/dev/null; then
+    apt_install redis-server
+  fi
+  redis_up 2>/dev/null && return 0
+  as_root mkdir -p /var/lib/redis /var/log/redis
+  as_root redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no \
+    --dir /var/lib/redis --logfile /var/log/redis/ci.log >/dev/null 2>&1 \
+    || fail "could not start redis-server (see /var/log/redis/ci.log)"
+  wait_for 10 redis_up || fail "Redis did not answer on 127.0.0.1:6379 within 10 s (see /var/log/redis/ci.log)"
+}
+
+ensure_postgres
+ensure_redis
