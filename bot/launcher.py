@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Dict, List
 
 from bot import settings
-from bot.paths import VAR
 from bot.processes import Service, ServiceGroup
 
 BIN = Path(sys.executable).parent
@@ -78,7 +77,7 @@ def prepare_environment() -> Dict[str, str]:
 
 
 def _log_dir() -> Path:
-    log_dir = VAR / "log"
+    log_dir = Path(os.environ["LOG_DIR"])
     log_dir.mkdir(parents=True, exist_ok=True)
     return log_dir
 

@@ -139,3 +139,16 @@ def redact(text: str, *, codes: bool = False) -> str:
     if re.search(r"[\uff10-\uff19\uff38\uff58]", text):  # full-width digits or X typed by an IME
         text = unicodedata.normalize("NFKC", text)
     return combined.sub(mask, text)
+
+
+ASCII_WORD = r"(?<![A-Za-z]){}(?![A-Za-z])"
+_PASSWORD = re.compile(
+    r"密\s*[码碼]|口\s*令|"
+    + ASCII_WORD.format(r"(?:pins?|pin\s*codes?|pin\s*numbers?|passwords?|pass\s+words?|passcodes?|passwd|pwd)"),
+    re.IGNORECASE,
+)
+
+
+def mentions_password(text: Optional[str]) -> bool:
+    """The text talks about a password or PIN ("密码是123456", "my pin is 1234")."""
+    return bool(text) and bool(_PASSWORD.search(unicodedata.normalize("NFKC", text)))

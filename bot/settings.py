@@ -63,6 +63,7 @@ SETTINGS: List[Setting] = [
     Setting("BACKEND_MAX_BODY_BYTES", "16384", "Largest request body the backend accepts."),
     Setting("TRACKER_DB", str(VAR / "tracker.db"), "SQLite file of the conversation (tracker) store."),
     Setting("MODEL_DIR", str(MODELS), "Where trained models are written and loaded from."),
+    Setting("LOG_DIR", str(VAR / "log"), "Where the launcher writes each process's log."),
     Setting("LOG_LEVEL", "INFO", "Log level of every process (DEBUG logs user text: keep it off in production)."),
     Setting("RASA_TELEMETRY_ENABLED", "false", "Rasa's own telemetry (there is no network to send it to)."),
 ]

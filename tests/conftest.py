@@ -36,6 +36,7 @@ def product_environment(tmp_path: Path, **overrides) -> dict:
         BACKEND_ID_HASH_KEY="test-id-hash-key-for-this-run",
         BACKEND_MODE="development",
         TRACKER_DB=str(tmp_path / "tracker.db"),
+        LOG_DIR=str(tmp_path / "log"),
         RASA_AUTH_TOKEN="test-token",
         RASA_TELEMETRY_ENABLED="false",
     )
@@ -47,6 +48,21 @@ class RunningProduct:
     def __init__(self, env: dict, process: subprocess.Popen, output: Path) -> None:
         self.env, self.process, self.output = env, process, output
         self.rasa_url = f"http://127.0.0.1:{env['RASA_PORT']}"
+
+    @property
+    def backend_url(self) -> str:
+        return f"http://127.0.0.1:{self.env['BACKEND_PORT']}"
+
+    def latest_sms_code(self) -> str:
+        """The code the development SMS gateway last "sent" (GET /dev/outbox)."""
+        import re
+
+        response = httpx.get(
+            f"{self.backend_url}/dev/outbox", params={"limit": 1}, timeout=10,
+            headers={"Authorization": f"Bearer {self.env['BACKEND_SERVICE_TOKEN']}"},
+        )
+        response.raise_for_status()
+        return re.search(r"\d{6}", response.json()["messages"][0]["text"]).group(0)
 
     def say(self, sender: str, message: str) -> list:
         response = httpx.post(

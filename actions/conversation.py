@@ -1,0 +1,79 @@
+"""Small helpers every action shares: the user's language, what they typed,
+whether the conversation is verified, failure counting."""
+import re
+import time
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot import pii
+
+MAX_FAILURES = 3
+# Slots that belong to one verification; cleared together.
+VERIFICATION_SLOTS = (
+    "holder_name", "id_number_masked", "sms_code", "verification_id", "phone_masked",
+)
+TASK_SLOTS = ("pending_task", "pending_card_id", "awaiting_confirmation")
+
+_CORRECTION = re.compile(
+    r"((名字|姓名).{0,4}(错|不对|有误|打错|改)|(wrong|mistyped|typo).{0,10}name|name.{0,10}(wrong|mistake))",
+    re.IGNORECASE,
+)
+
+
+def language(tracker: Tracker) -> str:
+    return tracker.get_slot("language") or "zh"
+
+
+def latest_text(tracker: Tracker) -> str:
+    return (tracker.latest_message or {}).get("text") or ""
+
+
+def latest_intent(tracker: Tracker) -> tuple:
+    intent = (tracker.latest_message or {}).get("intent") or {}
+    return intent.get("name"), float(intent.get("confidence") or 0.0)
+
+
+def mentions_password(text: str) -> bool:
+    """A password or PIN typed with digits: warned about and discarded."""
+    return pii.mentions_password(text) and bool(re.search(r"\d{4,}", text))
+
+
+def asks_to_correct_name(text: str) -> bool:
+    return bool(_CORRECTION.search(text))
+
+
+def verified(tracker: Tracker, now: Optional[float] = None) -> bool:
+    """A verification token that is still valid for a minute or more."""
+    expires = tracker.get_slot("verification_expires_at")
+    return bool(tracker.get_slot("verification_token")) and bool(expires) and float(expires) > (now or time.time()) + 60
+
+
+def count_failure(tracker: Tracker, slot: str, dispatcher: CollectingDispatcher) -> Dict[Text, Any]:
+    """One more failure for `slot`; at the third, offer a human."""
+    failures = dict(tracker.get_slot("form_failures") or {})
+    failures[slot] = failures.get(slot, 0) + 1
+    if failures[slot] == MAX_FAILURES:
+        from actions.messages import say
+
+        say(dispatcher, "offer_human", language(tracker))
+    return {"form_failures": failures}
+
+
+def clear(slots) -> List[Dict[Text, Any]]:
+    return [SlotSet(slot, None) for slot in slots]
+
+
+_client = None
+
+
+def backend_client():
+    """The action server's one backend client (it keeps its connections)."""
+    global _client
+    if _client is None:
+        from actions.backend_client import BackendClient
+
+        _client = BackendClient.from_settings()
+    return _client

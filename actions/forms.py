@@ -1,0 +1,183 @@
+"""verify_identity_form: name, resident ID number, SMS code -> a verification token.
+
+Only masked values reach the slots: the ID number is used in the turn it is
+typed (to start the verification at the backend) and kept as its masked form;
+the code is confirmed in the turn it is typed and the slot records "verified".
+A message that is clearly something else (an FAQ question, "算了", asking for a
+human) is not taken as a slot value: the form is rejected for that turn, so
+the rules answer it, and the form then asks again where it was.
+"""
+import re
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import FormValidationAction
+from rasa_sdk.types import DomainDict
+
+from actions import backend_client as backend
+from actions.conversation import (
+    asks_to_correct_name, backend_client, count_failure, language, latest_intent, latest_text,
+    mentions_password, verified,
+)
+from actions.messages import say
+from bot import pii
+
+INTERRUPTING_INTENTS = {"faq", "stop", "human_handoff", "bot_challenge", "greet", "goodbye"}
+PASSWORD_TYPED = "\u0000password"  # marks a message that was a password: warned, discarded
+_HAN_NAME = re.compile(r"^[\u4e00-\u9fff·]{2,6}$")
+_LATIN_NAME = re.compile(r"^[A-Za-z][A-Za-z .'-]{1,40}$")
+_DIGITS = re.compile(r"\d")
+
+
+def channel_of(tracker: Tracker) -> str:
+    return tracker.get_latest_input_channel() or "api"
+
+
+def _interrupted(tracker: Tracker) -> bool:
+    name, confidence = latest_intent(tracker)
+    return name in INTERRUPTING_INTENTS and confidence >= 0.7
+
+
+class ValidateVerifyIdentityForm(FormValidationAction):
+    def name(self) -> Text:
+        return "validate_verify_identity_form"
+
+    async def required_slots(self, domain_slots, dispatcher, tracker, domain) -> List[Text]:
+        # Verification happens once per conversation: a valid token skips it.
+        return [] if verified(tracker) else domain_slots
+
+    # --- extraction: what in this message is the value asked for -------------------------
+
+    def _candidate(self, tracker: Tracker, slot: Text, dispatcher: CollectingDispatcher) -> Dict[Text, Any]:
+        if tracker.get_slot("requested_slot") != slot:
+            return {}
+        text = latest_text(tracker).strip()
+        if mentions_password(text):
+            say(dispatcher, "password_warning", language(tracker))
+            return {slot: PASSWORD_TYPED}
+        if asks_to_correct_name(text) or (_interrupted(tracker) and not _DIGITS.search(text)):
+            return {}
+        return {slot: text} if text else {}
+
+    async def extract_holder_name(self, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        if asks_to_correct_name(latest_text(tracker)) and tracker.get_slot("requested_slot") != "holder_name":
+            # "名字打错了": start again from the name (the code, if any, was for the old name).
+            return {"holder_name": None, "id_number_masked": None, "sms_code": None,
+                    "verification_id": None, "requested_slot": "holder_name"}
+        return self._candidate(tracker, "holder_name", dispatcher)
+
+    async def extract_id_number_masked(self, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        return self._candidate(tracker, "id_number_masked", dispatcher)
+
+    async def extract_sms_code(self, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        return self._candidate(tracker, "sms_code", dispatcher)
+
+    # --- validation ---------------------------------------------------------------------
+
+    async def validate_holder_name(self, value, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        if value == PASSWORD_TYPED:
+            return {"holder_name": None}
+        name = (value or "").strip()
+        if _HAN_NAME.match(name) or _LATIN_NAME.match(name):
+            return {"holder_name": name}
+        say(dispatcher, "invalid_name", language(tracker))
+        return {"holder_name": None, **count_failure(tracker, "holder_name", dispatcher)}
+
+    async def validate_id_number_masked(self, value, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        if value == PASSWORD_TYPED:
+            return {"id_number_masked": None}
+        lang = language(tracker)
+        try:
+            id_number = pii.normalize_id_number(value or "")
+        except pii.InvalidIdNumber as error:
+            dispatcher.utter_message(text=pii.ID_NUMBER_REASONS[error.reason][lang])
+            return {"id_number_masked": None, **count_failure(tracker, "id_number_masked", dispatcher)}
+        name = tracker.get_slot("holder_name")
+        client = backend_client()
+        key = backend.idempotency_key(tracker.sender_id, "verify", pii.mask_id_number(id_number),
+                                      str((tracker.latest_message or {}).get("message_id") or ""))
+        try:
+            started = await client.start_verification(name, id_number, channel_of(tracker), key)
+        except backend.HolderNotFound:
+            say(dispatcher, "holder_not_found", language(tracker))
+            return {"holder_name": None, "id_number_masked": None, "requested_slot": "holder_name",
+                    **count_failure(tracker, "id_number_masked", dispatcher)}
+        except backend.InvalidIdNumber as error:
+            dispatcher.utter_message(text=pii.ID_NUMBER_REASONS.get(error.reason, pii.ID_NUMBER_REASONS["check_character"])[lang])
+            return {"id_number_masked": None}
+        except backend.IdentityLocked as error:
+            return self._give_up(dispatcher, tracker, "identity_locked", minutes=max(1, round(error.retry_after / 60)))
+        except backend.BackendError:
+            return self._give_up(dispatcher, tracker, "backend_down")
+        return {
+            "id_number_masked": pii.mask_id_number(id_number),
+            "verification_id": started.verification_id,
+            "phone_masked": started.phone_masked,
+        }
+
+    async def validate_sms_code(self, value, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        if value == PASSWORD_TYPED:
+            return {"sms_code": None}
+        digits = re.sub(r"\D", "", value or "")
+        if len(digits) != 6:
+            say(dispatcher, "ask_sms_code_format", language(tracker))
+            return {"sms_code": None, **count_failure(tracker, "sms_code", dispatcher)}
+        client = backend_client()
+        try:
+            token = await client.confirm_verification(tracker.get_slot("verification_id"), digits)
+        except backend.WrongCode as error:
+            say(dispatcher, "wrong_code", language(tracker), attempts_left=error.attempts_left)
+            return {"sms_code": None, **count_failure(tracker, "sms_code", dispatcher)}
+        except backend.VerificationExpired:
+            # The ID number is not kept, so a new code needs it again.
+            say(dispatcher, "verification_expired", language(tracker))
+            return {"sms_code": None, "id_number_masked": None, "verification_id": None,
+                    "requested_slot": "id_number_masked"}
+        except backend.IdentityLocked as error:
+            return self._give_up(dispatcher, tracker, "identity_locked", minutes=max(1, round(error.retry_after / 60)))
+        except backend.BackendError:
+            return self._give_up(dispatcher, tracker, "backend_down")
+        say(dispatcher, "verified", language(tracker), holder_name=token.name_masked,
+                                 id_number_masked=token.id_number_masked)
+        return {
+            "sms_code": "verified",
+            "holder_name": token.name_masked,
+            "verification_token": token.token,
+            "verification_expires_at": token.expires_at,
+            "form_failures": None,
+        }
+
+    @staticmethod
+    def _give_up(dispatcher: CollectingDispatcher, tracker: Tracker, key: Text, **fields) -> Dict[Text, Any]:
+        """The verification cannot go on: fill the form so it ends; no token
+        is set, so action_run_task does nothing but tidy up."""
+        say(dispatcher, key, language(tracker), **fields)
+        return {"holder_name": "-", "id_number_masked": "-", "sms_code": "failed"}
+
+
+class _AskFor(Action):
+    """Asks for one of the form's slots (the words: actions/messages.yml)."""
+
+    slot: Text = ""
+
+    def name(self) -> Text:
+        return f"action_ask_{self.slot}"
+
+    async def run(self, dispatcher, tracker: Tracker, domain) -> List[EventType]:
+        say(dispatcher, f"ask_{self.slot}", language(tracker),
+            phone_masked=tracker.get_slot("phone_masked") or "")
+        return []
+
+
+class ActionAskHolderName(_AskFor):
+    slot = "holder_name"
+
+
+class ActionAskIdNumber(_AskFor):
+    slot = "id_number_masked"
+
+
+class ActionAskSmsCode(_AskFor):
+    slot = "sms_code"

@@ -1,0 +1,193 @@
+"""The card tasks, run once the identity is verified (verify_identity_form).
+
+action_remember_task notes which task the user asked for; after the form,
+action_run_task does it (status and progress at once; activation and loss
+report after the user confirms: action_confirm_task / action_cancel_task).
+Every backend failure gets an honest reply, and nothing is done twice: a
+retried confirmation reuses its idempotency key.
+"""
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import backend_client as backend
+from actions.conversation import (
+    TASK_SLOTS, VERIFICATION_SLOTS, backend_client, clear, language, latest_intent, verified,
+)
+from actions.forms import channel_of
+from actions.messages import say
+
+TASKS = ("check_card_status", "activate_card", "report_lost_card", "reissue_progress")
+ON_OFF = {"zh": ("已开通", "未开通"), "en": ("on", "off")}
+APPLICATION_STATUS = {
+    "submitted": ("已受理", "received"),
+    "in_production": ("制卡中", "card being made"),
+    "ready_for_pickup": ("新卡可领取", "new card ready to collect"),
+    "collected": ("已领卡", "collected"),
+    "rejected": ("未通过", "not approved"),
+}
+
+
+def _tidy(tracker: Tracker) -> List[Dict[Text, Any]]:
+    """After a task: forget the task; forget a failed verification too."""
+    events = clear(TASK_SLOTS)
+    if not verified(tracker):
+        events += clear(VERIFICATION_SLOTS + ("verification_token", "verification_expires_at", "form_failures"))
+    return events
+
+
+def _say_card(dispatcher: CollectingDispatcher, card: backend.Card, lang: str) -> None:
+    on, off = ON_OFF[lang]
+    say(dispatcher, f"card_{card.status}", lang,
+        card_number=card.card_number_masked,
+        pickup_location=card.pickup_location or "-",
+        social=on if card.social_security_active else off,
+        financial=on if card.financial_active else off,
+    )
+
+
+class ActionRememberTask(Action):
+    def name(self) -> Text:
+        return "action_remember_task"
+
+    async def run(self, dispatcher, tracker: Tracker, domain) -> List[Dict[Text, Any]]:
+        intent, _ = latest_intent(tracker)
+        return [SlotSet("pending_task", intent if intent in TASKS else None),
+                SlotSet("awaiting_confirmation", None), SlotSet("pending_card_id", None)]
+
+
+class ActionRunTask(Action):
+    def name(self) -> Text:
+        return "action_run_task"
+
+    async def run(self, dispatcher, tracker: Tracker, domain) -> List[Dict[Text, Any]]:
+        task = tracker.get_slot("pending_task")
+        if not verified(tracker) or task not in TASKS:
+            return _tidy(tracker)  # the form already said why (locked, backend down)
+        lang = language(tracker)
+        client = backend_client()
+        token = tracker.get_slot("verification_token")
+        try:
+            if task == "reissue_progress":
+                return self._progress(dispatcher, await client.list_applications(token), lang) + _tidy(tracker)
+            cards = await client.list_cards(token)
+        except backend.VerificationRequired:
+            say(dispatcher, "verification_expired_token", language(tracker))
+            return _tidy(tracker) + clear(("verification_token", "verification_expires_at"))
+        except backend.BackendError:
+            say(dispatcher, "backend_down", language(tracker))
+            return _tidy(tracker)
+        if task == "check_card_status":
+            if not cards:
+                say(dispatcher, "no_cards", language(tracker))
+            for card in cards:
+                _say_card(dispatcher, card, lang)
+            return _tidy(tracker)
+        wanted = ("issued_inactive",) if task == "activate_card" else ("active", "issued_inactive")
+        candidates = [c for c in cards if c.status in wanted]
+        if not candidates:
+            say(dispatcher, "nothing_to_activate" if task == "activate_card" else "nothing_to_report", lang)
+            for card in cards:
+                _say_card(dispatcher, card, lang)
+            return _tidy(tracker)
+        card = candidates[0]
+        say(dispatcher, "confirm_activation" if task == "activate_card" else "confirm_loss_report", lang,
+            card_number=card.card_number_masked)
+        return [SlotSet("pending_card_id", card.card_id), SlotSet("awaiting_confirmation", True)]
+
+    @staticmethod
+    def _progress(dispatcher, applications, lang: str) -> List[Dict[Text, Any]]:
+        if not applications:
+            say(dispatcher, "no_applications", language(tracker))
+        index = 0 if lang == "zh" else 1
+        for application in applications:
+            steps = "；".join(
+                f"{step.at[:10]} {APPLICATION_STATUS.get(step.status, (step.status,) * 2)[index]}"
+                + (f"（{step.note}）" if step.note else "")
+                for step in application.timeline
+            )
+            say(dispatcher, "application", language(tracker), submitted_at=application.submitted_at[:10],
+                old_card=application.old_card_number_masked or "-",
+                status=APPLICATION_STATUS.get(application.status, (application.status,) * 2)[index],
+                timeline=steps,
+            )
+        return []
+
+
+class ActionConfirmTask(Action):
+    def name(self) -> Text:
+        return "action_confirm_task"
+
+    async def run(self, dispatcher, tracker: Tracker, domain) -> List[Dict[Text, Any]]:
+        task, card_id = tracker.get_slot("pending_task"), tracker.get_slot("pending_card_id")
+        if not (verified(tracker) and card_id and task in ("activate_card", "report_lost_card")):
+            dispatcher.utter_message(response="utter_anything_else")
+            return _tidy(tracker)
+        lang = language(tracker)
+        client = backend_client()
+        token = tracker.get_slot("verification_token")
+        # One key per conversation, task and card: a retried action never acts twice.
+        key = backend.idempotency_key(tracker.sender_id, task, card_id, tracker.get_slot("verification_id") or "")
+        try:
+            if task == "activate_card":
+                card = await client.activate_card(token, card_id, key, channel_of(tracker))
+                say(dispatcher, "activated", language(tracker), card_number=card.card_number_masked)
+            else:
+                report = await client.report_loss(token, card_id, key, channel_of(tracker))
+                say(dispatcher, "loss_reported", language(tracker), card_number=report.card.card_number_masked)
+                # How to reissue and what to bring: from the knowledge base.
+                dispatcher.utter_message(response="utter_faq/reissue_process")
+                dispatcher.utter_message(response="utter_faq/reissue_documents")
+        except (backend.CardNotActivatable, backend.CardNotReportable, backend.CardNotFound):
+            say(dispatcher, "nothing_to_activate" if task == "activate_card" else "nothing_to_report", lang)
+        except backend.VerificationRequired:
+            say(dispatcher, "verification_expired_token", language(tracker))
+            return _tidy(tracker) + clear(("verification_token", "verification_expires_at"))
+        except backend.BackendError:
+            say(dispatcher, "backend_down", language(tracker))
+        return _tidy(tracker)
+
+
+class ActionCancelTask(Action):
+    def name(self) -> Text:
+        return "action_cancel_task"
+
+    async def run(self, dispatcher, tracker: Tracker, domain) -> List[Dict[Text, Any]]:
+        say(dispatcher, "task_cancelled", language(tracker))
+        return _tidy(tracker) + clear(("requested_slot",))
+
+
+class ActionHumanHandoff(Action):
+    """Opens a ticket whose summary holds what the user asked about (intents
+    and FAQ topics), never what they typed: no personal data can leak into it."""
+
+    def name(self) -> Text:
+        return "action_human_handoff"
+
+    async def run(self, dispatcher, tracker: Tracker, domain) -> List[Dict[Text, Any]]:
+        topics = []
+        for event in tracker.events:
+            if event.get("event") == "user":
+                parse = event.get("parse_data") or {}
+                intent = (parse.get("intent") or {}).get("name")
+                if intent == "faq":
+                    intent = (((parse.get("response_selector") or {}).get("faq") or {}).get("response") or {}).get("intent_response_key") or intent
+                if intent and intent not in topics and not intent.startswith("nlu_"):
+                    topics.append(intent)
+        lang = language(tracker)
+        summary = ("用户咨询的主题：" if lang == "zh" else "Topics asked about: ") + ", ".join(topics[-10:] or ["-"])
+        if verified(tracker):
+            summary += ("；身份已核验" if lang == "zh" else "; identity verified")
+        client = backend_client()
+        key = backend.idempotency_key(tracker.sender_id, "handoff", str(len(tracker.events)))
+        try:
+            ticket = await client.open_handoff_ticket(
+                summary, channel_of(tracker), lang, key,
+                token=tracker.get_slot("verification_token") if verified(tracker) else None)
+        except backend.BackendError:
+            say(dispatcher, "backend_down", language(tracker))
+            return []
+        say(dispatcher, "handoff_opened", language(tracker), ticket_number=ticket.ticket_number)
+        return []

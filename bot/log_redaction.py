@@ -1,0 +1,206 @@
+"""Log redaction: no clear ID number or phone number in any log line.
+
+`install()` (idempotent; the Rasa server gets it from
+`bot.tracker_store.RedactingTrackerStore`, the action server should call it
+at import, e.g. in `actions/__init__.py`) does three things:
+
+1. wraps `logging.Handler.handle`, so every record reaching any handler --
+   the root logger's, one added later (Rasa's `--log-file`, sanic's), the
+   last-resort one -- first has its formatted message, its extra string
+   attributes, its exception text and stack text passed through
+   `bot.pii.redact` (`codes=False`: a log line keeps its times, ports and
+   counts), and the value of a secret slot or field shown as key/value
+   (`SECRET_KEYS`: sms_code, verification_token, password, pin) is masked --
+   Rasa logs "Validating extracted slots: {'sms_code': '123456'}" at DEBUG;
+2. adds `RedactingFilter` to the root logger's handlers present now (the
+   same work, for a setup that later replaces `Handler.handle`);
+3. puts `structlog_processor` first in structlog's processor chain (Rasa 3.6
+   logs through structlog, whose rendered line then goes through logging and
+   is redacted again there). In the structlog event, the keys Rasa itself marks
+   as carrying user data (`text`, `user_text`, `parse_data_text`, `rasa_events`,
+   `slot_values`, ... the list of rasa.utils.log_utils._anonymizer) are
+   redacted with `codes=True` as well: a code the user typed is masked there.
+
+`uninstall()` undoes all three (for tests).
+"""
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from typing import Any, Dict, List, Optional
+
+from bot.pii import redact
+
+# The keys rasa.utils.log_utils._anonymizer treats as user data.
+USER_DATA_KEYS = frozenset({
+    "text", "response_text", "user_text", "slot_values", "parse_data_text", "parse_data_entities",
+    "prediction_events", "tracker_latest_message", "prefilled_slots", "message", "response",
+    "slot_candidates", "rasa_event", "rasa_events", "tracker_states", "current_states", "old_states",
+    "successes", "current_entity", "next_entity", "states", "entity", "token_text", "user_message",
+    "json_message",
+})
+# Names of slots and fields whose value is a secret the user typed or a credential:
+# their value is masked whole wherever a log line shows it as key/value
+# ('sms_code': '123456', "sms_code": "123456", sms_code=123456, SlotSet(key: sms_code, value: 123456)).
+SECRET_KEYS = ("sms_code", "verification_token", "password", "pin")
+_KEYS = "|".join(SECRET_KEYS)
+_SECRET_PAIR = re.compile(
+    rf"(?<![A-Za-z0-9_])(?P<head>['\"]?(?:{_KEYS})['\"]?\s*[:=]\s*['\"]?)(?P<value>[^'\"\s,;}}\])]+)"
+    rf"|(?P<slot>key: (?:{_KEYS}), value: )(?P<slot_value>[^)]*)"
+)
+
+
+def _mask_pair(match: re.Match) -> str:
+    if match.group("head") is not None:
+        value = match.group("value")
+        return match.group("head") + (value if value == "None" else "*" * len(value))
+    value = match.group("slot_value")
+    return match.group("slot") + (value if value == "None" else "*" * len(value))
+
+
+def redact_text(text: str, codes: bool = False) -> str:
+    """bot.pii.redact, plus the values of SECRET_KEYS shown as key/value."""
+    return _SECRET_PAIR.sub(_mask_pair, redact(text, codes=codes))
+
+
+# structlog keys that are not text to redact.
+_STRUCTLOG_SKIP = frozenset({"exc_info", "stack_info", "level", "timestamp", "logger"})
+
+_STANDARD_ATTRIBUTES = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
+_MARK = "_pii_redacted"
+_lock = threading.Lock()
+_original_handle = None  # logging.Handler.handle before install()
+_filters: List[logging.Handler] = []
+
+
+def redact_value(value: Any, codes: bool = False, _depth: int = 0) -> Any:
+    """`value` with every string in it redacted; containers are copied (the
+    caller's objects are never changed); any other object whose str() holds
+    personal data is replaced by its redacted str()."""
+    if isinstance(value, str):
+        return redact_text(value, codes=codes)
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    if _depth > 8:
+        return redact_text(str(value), codes=codes)
+    if isinstance(value, dict):
+        return {
+            k: ("*" * len(str(v)) if k in SECRET_KEYS and v is not None else redact_value(v, codes, _depth + 1))
+            for k, v in value.items()
+        }
+    if isinstance(value, (list, tuple, set, frozenset)):
+        items = [redact_value(v, codes, _depth + 1) for v in value]
+        return items if isinstance(value, list) else tuple(items)
+    if isinstance(value, (bytes, bytearray)):
+        text = bytes(value).decode("utf-8", "replace")
+        masked = redact_text(text, codes=codes)
+        return value if masked == text else masked
+    try:
+        text = str(value)
+    except Exception:  # noqa: BLE001 - an object that cannot say what it is holds nothing to mask
+        return value
+    masked = redact_text(text, codes=codes)
+    return value if masked == text else masked
+
+
+def redact_record(record: logging.LogRecord) -> logging.LogRecord:
+    """Masks the record in place (once): message, extra string attributes,
+    exception and stack text."""
+    if getattr(record, _MARK, False):
+        return record
+    try:
+        message = record.getMessage()
+    except Exception:  # noqa: BLE001 - a malformed call: keep its parts, masked
+        message = f"{record.msg} {record.args!r}"
+    record.msg = redact_text(message)
+    record.args = ()
+    for key, value in list(vars(record).items()):
+        if key not in _STANDARD_ATTRIBUTES and not key.startswith("_") and isinstance(value, str):
+            setattr(record, key, redact_text(value))
+    if record.exc_info and not record.exc_text:
+        try:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        except Exception:  # noqa: BLE001
+            pass
+    if record.exc_text:
+        record.exc_text = redact_text(record.exc_text)
+    if record.stack_info:
+        record.stack_info = redact_text(record.stack_info)
+    setattr(record, _MARK, True)
+    return record
+
+
+class RedactingFilter(logging.Filter):
+    """A handler (or logger) filter that masks every record and drops none."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        redact_record(record)
+        return True
+
+
+def structlog_processor(logger: Any, method_name: str, event_dict: Dict[str, Any]) -> Dict[str, Any]:
+    """A structlog processor: every value redacted; the user-data keys with codes too."""
+    for key, value in list(event_dict.items()):
+        if key in _STRUCTLOG_SKIP or key.startswith("_"):
+            continue
+        if key in SECRET_KEYS and value is not None:
+            event_dict[key] = "*" * len(str(value))
+        else:
+            event_dict[key] = redact_value(value, codes=key in USER_DATA_KEYS)
+    return event_dict
+
+
+def _handle(self: logging.Handler, record: logging.LogRecord) -> Any:
+    redact_record(record)
+    return _original_handle(self, record)
+
+
+def _structlog_processors() -> Optional[list]:
+    try:
+        import structlog
+    except ImportError:  # pragma: no cover - structlog ships with rasa
+        return None
+    processors = structlog.get_config()["processors"]
+    if not isinstance(processors, list):
+        # Rebuild as a list: loggers bound from now on see the processor.
+        structlog.configure(processors=list(processors))
+        processors = structlog.get_config()["processors"]
+    return processors
+
+
+def install() -> None:
+    """Turns log redaction on for this process (idempotent)."""
+    global _original_handle
+    with _lock:
+        if _original_handle is None:
+            _original_handle = logging.Handler.handle
+            logging.Handler.handle = _handle
+        for handler in logging.getLogger().handlers:
+            if not any(isinstance(f, RedactingFilter) for f in handler.filters):
+                handler.addFilter(RedactingFilter())
+                _filters.append(handler)
+        processors = _structlog_processors()
+        # In place: loggers structlog already cached hold this same list.
+        if processors is not None and structlog_processor not in processors:
+            processors.insert(0, structlog_processor)
+
+
+def installed() -> bool:
+    return _original_handle is not None
+
+
+def uninstall() -> None:
+    """Undoes install() (for tests)."""
+    global _original_handle
+    with _lock:
+        if _original_handle is not None:
+            logging.Handler.handle = _original_handle
+            _original_handle = None
+        for handler in _filters:
+            for f in [f for f in handler.filters if isinstance(f, RedactingFilter)]:
+                handler.removeFilter(f)
+        _filters.clear()
+        processors = _structlog_processors()
+        while processors is not None and structlog_processor in processors:
+            processors.remove(structlog_processor)

@@ -1,0 +1,250 @@
+"""A tracker store that never writes personal data to the database.
+
+`RedactingTrackerStore` is Rasa's `SQLTrackerStore` with one change: before a
+tracker is saved (and before its events are streamed to an event broker), its
+events are replaced by redacted copies:
+
+- user messages (`UserUttered`): the text, `parse_data["text"]`, entity
+  values and metadata pass through `bot.pii.redact` (ID and phone numbers
+  masked). A message typed while the form asks for the SMS code (the
+  `requested_slot` slot is `sms_code` at that point of the conversation,
+  known by replaying the events) has every digit masked; so has a message that
+  mentions a password or PIN ("密码是123456", "my pin is 1234"). One that
+  mentions a code ("验证码 123456") has its 4-8 digit runs masked.
+- `SlotSet` values (expected masked already) are redacted anyway; the
+  `sms_code` slot (filled from the text by Rasa's own slot mapping) is masked
+  like the message it came from, and digits the user typed in a code or
+  password message are masked in whatever the same turn puts in a slot.
+- bot messages and `EntitiesAdded` are redacted too.
+
+The tracker Rasa keeps in memory for the rest of the turn is never changed:
+the store saves a shallow copy of it holding copies of the changed events.
+Conversations read back (`retrieve`, inherited) are the redacted ones.
+
+endpoints.yml:
+
+    tracker_store:
+      type: bot.tracker_store.RedactingTrackerStore
+      dialect: sqlite
+      db: ${TRACKER_DB}
+
+Rasa (rasa.core.tracker_store._load_from_module_name_in_endpoint_config)
+calls the class with host=<url>, domain=..., event_broker=..., and every
+other key of the section (dialect, db, port, username, password, login_db,
+query) as keyword arguments: the same ones as SQLTrackerStore. Creating the
+store also turns on log redaction (`bot.log_redaction.install()`) in the Rasa
+process, which has no other hook for it.
+"""
+from __future__ import annotations
+
+import copy
+import re
+import unicodedata
+from collections import deque
+from typing import Any, Dict, Iterable, List, Optional, Set, Text
+
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.constants import REQUESTED_SLOT
+from rasa.shared.core.events import BotUttered, EntitiesAdded, Event, SlotSet, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from bot import log_redaction
+from bot.pii import ASCII_WORD, mentions_password, redact
+
+CODE_SLOT = "sms_code"  # the slot the identity form asks the SMS code for
+# Slots whose value is a code or secret the user typed: masked whole.
+SECRET_SLOTS = frozenset({CODE_SLOT, "password", "pin"})
+
+_CODE = re.compile(
+
+    r"验\s*证\s*[码碼]|驗\s*證\s*[码碼]|校\s*验\s*[码碼]|短\s*信\s*[码碼]|动\s*态\s*[码碼]|"
+    + ASCII_WORD.format(r"(?:codes?|otp|sms)"),
+    re.IGNORECASE,
+)
+# Digits not part of an already masked value (110105********002X, 138****5678).
+_LOOSE_DIGITS = re.compile(r"(?<![\d*])\d+(?![\d*])")
+# A code said with Chinese numerals (voice input): 幺二三四五六.
+_CHINESE_DIGITS = re.compile(r"[零〇一二三四五六七八九幺两壹贰叁肆伍陆柒捌玖]{4,}")
+_MIN_ECHO = 4  # typed digit runs at least this long are masked wherever the same turn repeats them
+
+
+def mentions_code(text: Optional[str]) -> bool:
+    return bool(text) and bool(_CODE.search(unicodedata.normalize("NFKC", text)))
+
+
+def _stars(match: re.Match) -> str:
+    return "*" * len(match.group(0))
+
+
+def redact_user_text(text: Optional[str], *, code_expected: bool = False) -> Optional[str]:
+    """What is stored of a user's message: ID and phone numbers masked; with
+    `code_expected` (the form asked for the SMS code) or when the text
+    mentions a password/PIN, every digit; when it mentions a code, 4-8 digit runs."""
+    if not isinstance(text, str) or not text:
+        return text
+    secret = code_expected or mentions_password(text)
+    masked = redact(text, codes=secret or mentions_code(text))
+    if secret:
+        masked = _LOOSE_DIGITS.sub(_stars, masked)  # \d: full-width digits too
+        masked = _CHINESE_DIGITS.sub(_stars, masked)
+    return masked
+
+
+def _typed_digits(text: Optional[str]) -> Set[str]:
+    if not isinstance(text, str):
+        return set()
+    return {run for run in re.findall(r"\d+", unicodedata.normalize("NFKC", text)) if len(run) >= _MIN_ECHO}
+
+
+def _mask_echoes(text: str, secrets: Set[str]) -> str:
+    for run in sorted(secrets, key=len, reverse=True):
+        text = re.sub(rf"(?<!\d){re.escape(run)}(?!\d)", "*" * len(run), text)
+    return text
+
+
+def _deep(value: Any, fn) -> Any:
+    """`value` with fn applied to every string in it (containers copied)."""
+    if isinstance(value, str):
+        return fn(value)
+    if isinstance(value, dict):
+        return {k: _deep(v, fn) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_deep(v, fn) for v in value]
+    if isinstance(value, tuple):
+        return tuple(_deep(v, fn) for v in value)
+    return value
+
+
+def _entities(entities: Any, fn) -> Any:
+    """Entity dicts with every string value and every number value (a number
+    entity can hold an ID number or a code) passed through fn."""
+    if not isinstance(entities, list):
+        return entities
+    result = []
+    for entity in entities:
+        if not isinstance(entity, dict):
+            result.append(entity)
+            continue
+        entity = dict(entity)
+        for key, value in entity.items():
+            if key in ("start", "end", "confidence", "confidence_entity", "confidence_role", "confidence_group"):
+                continue
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                text = str(value)
+                masked = fn(text)
+                entity[key] = value if masked == text else masked
+            else:
+                entity[key] = _deep(value, fn)
+        result.append(entity)
+    return result
+
+
+# parse_data keys that hold no user text (model output, offsets, ids): kept as they are.
+_PARSE_DATA_KEPT = frozenset({"intent", "intent_ranking", "response_selector", "text_tokens", "message_id"})
+
+
+def _redacted_user_event(event: UserUttered, code_expected: bool) -> UserUttered:
+    def text_fn(value: str) -> str:
+        return redact_user_text(value, code_expected=code_expected or mentions_password(event.text))
+
+    copied = copy.deepcopy(event)
+    copied.text = text_fn(event.text) if event.text else event.text
+    copied.entities = _entities(event.entities, text_fn)
+    copied.metadata = _deep(event.metadata, redact)
+    parse_data: Dict[str, Any] = {}
+    for key, value in (event.parse_data or {}).items():
+        if key == "text":
+            parse_data[key] = text_fn(value) if isinstance(value, str) else value
+        elif key == "entities":
+            parse_data[key] = _entities(value, text_fn)
+        elif key == "metadata":
+            parse_data[key] = copied.metadata
+        elif key in _PARSE_DATA_KEPT:
+            parse_data[key] = copy.deepcopy(value)
+        else:  # anything a custom component added: ID and phone numbers masked
+            parse_data[key] = _deep(value, redact)
+    copied.parse_data = parse_data
+    return copied
+
+
+def redacted_events(events: Iterable[Event]) -> List[Event]:
+    """The events with personal data masked, in the same order (copies of the
+    events that change, the same objects otherwise). The conversation is
+    replayed to know, at each user message, whether the SMS code was asked for."""
+    replay = DialogueStateTracker("redaction-replay", None)  # every slot exists: requested_slot too
+    result: List[Event] = []
+    turn_secrets: Set[str] = set()  # digits typed in this turn's code/password message
+    for event in events:
+        if isinstance(event, UserUttered):
+            code_expected = replay.get_slot(REQUESTED_SLOT) == CODE_SLOT
+            if code_expected or mentions_password(event.text):
+                turn_secrets = _typed_digits(event.text) | _typed_digits(event.parse_data.get("text"))
+            else:
+                turn_secrets = set()
+            copied = _redacted_user_event(event, code_expected)
+        elif isinstance(event, SlotSet):
+            copied = _redacted_slot_event(event, turn_secrets)
+        elif isinstance(event, BotUttered):
+            copied = copy.deepcopy(event)
+            copied.text = _deep(event.text, lambda s: _mask_echoes(redact(s), turn_secrets))
+            copied.data = _deep(event.data, lambda s: _mask_echoes(redact(s), turn_secrets))
+            copied.metadata = _deep(event.metadata, redact)
+        elif isinstance(event, EntitiesAdded):
+            copied = copy.deepcopy(event)
+            copied.entities = _entities(event.entities, lambda s: _mask_echoes(redact(s), turn_secrets))
+        else:
+            copied = event  # no text in it; its apply_to changes only the tracker
+        result.append(copied)
+        # The replay runs on the copies: applying an event can change the
+        # latest user event (entities, featurization), never the originals.
+        replay.update(copied)
+    return result
+
+
+def _redacted_slot_event(event: SlotSet, turn_secrets: Set[str]) -> SlotSet:
+    if event.key in SECRET_SLOTS:
+        fn = lambda s: redact_user_text(s, code_expected=True)  # noqa: E731
+    else:
+        fn = lambda s: _mask_echoes(redact(s), turn_secrets)  # noqa: E731
+    value = event.value
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and event.key in SECRET_SLOTS:
+        value = fn(str(value))
+    copied = copy.copy(event)
+    copied.value = _deep(value, fn)
+    copied.metadata = _deep(event.metadata, redact)
+    return copied
+
+
+def redacted_tracker(tracker: DialogueStateTracker) -> DialogueStateTracker:
+    """A shallow copy of `tracker` whose events are the redacted copies (the
+    tracker itself, its events and their data are left untouched)."""
+    clone = copy.copy(tracker)
+    clone.events = deque(redacted_events(tracker.events), tracker.events.maxlen)
+    return clone
+
+
+class RedactingTrackerStore(SQLTrackerStore):
+    """SQLTrackerStore that stores (and streams) only redacted events."""
+
+    def __init__(
+        self,
+        domain: Optional[Any] = None,
+        dialect: Text = "sqlite",
+        host: Optional[Text] = None,
+        port: Optional[int] = None,
+        db: Text = "rasa.db",
+        username: Optional[Text] = None,
+        password: Optional[Text] = None,
+        event_broker: Optional[Any] = None,
+        login_db: Optional[Text] = None,
+        query: Optional[Dict] = None,
+        **kwargs: Any,
+    ) -> None:
+        log_redaction.install()
+        super().__init__(
+            domain=domain, dialect=dialect, host=host, port=port, db=db, username=username,
+            password=password, event_broker=event_broker, login_db=login_db, query=query, **kwargs,
+        )
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        await super().save(redacted_tracker(tracker))

@@ -1,0 +1,72 @@
+"""The guided flows over the REST channel, against the product as `make run`
+starts it (real backend with the demo data, real action server)."""
+import sqlite3
+from pathlib import Path
+
+from tests.test_end_to_end import texts
+
+# Demo holders (bot/backend/seed.py) whose card waits for activation.
+LI_SI = ("李四", "440524188001010014", "13800000002", "****0102")  # a reissued card
+CHEN_JING = ("陈静", "440305199203150043", "13800000005", "****0005")  # a first card
+
+
+def _activate(product, sender, holder):
+    name, id_number, phone, card = holder
+    assert "姓名" in texts(product.say(sender, "帮我激活社保卡"))
+    assert "身份证号码" in texts(product.say(sender, name))
+    wrong = id_number[:-1] + ("0" if id_number[-1] != "0" else "1")
+    assert "校验码" in texts(product.say(sender, wrong))  # the specific reason, then asked again
+    sent = texts(product.say(sender, id_number))
+    assert f"{phone[:3]}****{phone[-4:]}" in sent and "验证码" in sent
+    assert "还可以再试 4 次" in texts(product.say(sender, "000000" if product.latest_sms_code() != "000000" else "111111"))
+    replies = product.say(sender, product.latest_sms_code())
+    answer = texts(replies)
+    assert "身份核验成功" in answer and f"{id_number[:6]}********{id_number[-4:]}" in answer
+    assert card in answer and "确认激活" in answer
+    assert replies[-1]["buttons"][0]["payload"] == "/affirm"
+    return texts(product.say(sender, "/affirm"))
+
+
+def test_activation_in_chinese_then_status_without_asking_again(product):
+    sender = "flow-activate-zh"
+    done = _activate(product, sender, LI_SI)
+    assert "已为卡 ****0102 激活社会保障功能" in done
+    assert "银行" in done and "密码" in done  # the bank function and PIN stay with the bank
+    status = texts(product.say(sender, "帮我查一下我的社保卡现在是什么状态"))
+    assert "姓名" not in status  # verified once per conversation
+    assert "****0102" in status and "正常使用中" in status
+
+
+def test_personal_data_never_reaches_the_tracker_store_or_the_logs(product):
+    sender = "flow-pii"
+    _activate(product, sender, CHEN_JING)
+    code = product.latest_sms_code()
+    secrets = [CHEN_JING[1], CHEN_JING[2], code]
+    with sqlite3.connect(product.env["TRACKER_DB"]) as db:
+        rows = [" ".join(str(c) for c in row) for row in db.execute("select * from events")]
+    assert rows
+    for secret in secrets:
+        assert not [r for r in rows if secret in r], secret
+    for log in Path(product.env["LOG_DIR"]).glob("*"):
+        content = log.read_text(errors="replace")
+        for secret in secrets:
+            assert secret not in content, (log.name, secret)
+
+
+def test_english_status_check_answers_an_faq_mid_form_and_can_be_cancelled(product):
+    sender = "flow-en"
+    assert "full name" in texts(product.say(sender, "is my social security card active?"))
+    faq = texts(product.say(sender, "what documents do i need to reissue my card"))
+    assert faq.startswith("To have a card reissued") and "full name" in faq  # answered, then asked again
+    cancelled = texts(product.say(sender, "cancel"))
+    assert "cancelled" in cancelled and "nothing was done" in cancelled
+
+
+def test_a_typed_password_is_refused_and_a_name_can_be_corrected(product):
+    sender = "flow-guards"
+    product.say(sender, "我的卡丢了，快帮我挂失")
+    product.say(sender, "张三")
+    warning = texts(product.say(sender, "我的密码是123456"))
+    assert "不要在这里输入任何密码" in warning
+    again = texts(product.say(sender, "名字打错了"))
+    assert "姓名" in again
