@@ -57,7 +57,7 @@ shell: $(MODEL)
 	$(PY) -m bot shell
 
 lint: $(VENV)/.installed
-	$(PY) -m compileall -q bot actions tests
+	$(PY) -m pyflakes bot actions tests
 
 clean:
 	rm -rf models var reports .pytest_cache

@@ -27,6 +27,17 @@ def language(tracker: Tracker) -> str:
     return tracker.get_slot("language") or "zh"
 
 
+def language_before_latest_message(tracker: Tracker) -> str:
+    """The `language` slot as it was before the latest user message set it."""
+    seen_latest_user = False
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            seen_latest_user = True
+        elif seen_latest_user and event.get("event") == "slot" and event.get("name") == "language":
+            return event.get("value") or "zh"
+    return "zh" if not seen_latest_user else (tracker.get_slot("language") or "zh")
+
+
 def latest_text(tracker: Tracker) -> str:
     return (tracker.latest_message or {}).get("text") or ""
 

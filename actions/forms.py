@@ -14,11 +14,11 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
-from rasa_sdk.types import DomainDict
 
 from actions import backend_client as backend
 from actions.conversation import (
-    asks_to_correct_name, backend_client, count_failure, language, latest_intent, latest_text,
+    asks_to_correct_name, backend_client, count_failure, language, language_before_latest_message,
+    latest_intent, latest_text,
     mentions_password, verified,
 )
 from actions.messages import say
@@ -81,7 +81,9 @@ class ValidateVerifyIdentityForm(FormValidationAction):
             return {"holder_name": None}
         name = (value or "").strip()
         if _HAN_NAME.match(name) or _LATIN_NAME.match(name):
-            return {"holder_name": name}
+            # A Chinese name typed in an English conversation says nothing
+            # about the language: keep the conversation's.
+            return {"holder_name": name, "language": language_before_latest_message(tracker)}
         say(dispatcher, "invalid_name", language(tracker))
         return {"holder_name": None, **count_failure(tracker, "holder_name", dispatcher)}
 

@@ -100,7 +100,7 @@ class ActionRunTask(Action):
     @staticmethod
     def _progress(dispatcher, applications, lang: str) -> List[Dict[Text, Any]]:
         if not applications:
-            say(dispatcher, "no_applications", language(tracker))
+            say(dispatcher, "no_applications", lang)
         index = 0 if lang == "zh" else 1
         for application in applications:
             steps = "；".join(
@@ -108,7 +108,7 @@ class ActionRunTask(Action):
                 + (f"（{step.note}）" if step.note else "")
                 for step in application.timeline
             )
-            say(dispatcher, "application", language(tracker), submitted_at=application.submitted_at[:10],
+            say(dispatcher, "application", lang, submitted_at=application.submitted_at[:10],
                 old_card=application.old_card_number_masked or "-",
                 status=APPLICATION_STATUS.get(application.status, (application.status,) * 2)[index],
                 timeline=steps,

@@ -70,3 +70,32 @@ def test_a_typed_password_is_refused_and_a_name_can_be_corrected(product):
     assert "不要在这里输入任何密码" in warning
     again = texts(product.say(sender, "名字打错了"))
     assert "姓名" in again
+
+
+def test_wrong_codes_offer_a_human_at_the_third_and_lock_at_the_fifth(product):
+    sender = "flow-lockout"
+    product.say(sender, "查一下我补办的卡到哪一步了")
+    product.say(sender, "刘洋")
+    assert "验证码" in texts(product.say(sender, "510107198511110030"))
+    code = product.latest_sms_code()
+    wrong = "123456" if code != "123456" else "654321"
+    replies = [texts(product.say(sender, wrong)) for _ in range(5)]
+    assert "还可以再试 4 次" in replies[0]
+    assert "转人工" in replies[2]  # the third failure offers a human
+    assert "已锁定" in replies[4] and "分钟" in replies[4]
+    # The form has ended: the conversation goes on normally.
+    assert texts(product.say(sender, "补卡要带什么材料")).startswith("补办社保卡一般需要准备")
+
+
+def test_progress_of_a_replacement_in_english(product):
+    sender = "flow-progress-en"
+    assert "full name" in texts(product.say(sender, "where is my replacement application"))
+    product.say(sender, "王小明")
+    product.say(sender, "360426199101010071")
+    answer = texts(product.say(sender, product.latest_sms_code()))
+    assert "Identity verified" in answer and "card being made" in answer
+
+
+def test_human_handoff_opens_a_ticket(product):
+    answer = texts(product.say("flow-handoff", "我要找人工客服"))
+    assert "工单 HD-" in answer

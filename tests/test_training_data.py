@@ -4,7 +4,6 @@ import subprocess
 import sys
 from collections import defaultdict
 
-import pytest
 
 from bot.evaluation import heldout_sets, load_examples
 from bot.nlu.normalizer import normalize_text
