@@ -38,6 +38,15 @@ def _tidy(tracker: Tracker) -> List[Dict[Text, Any]]:
     return events
 
 
+def _backend_failed(dispatcher: CollectingDispatcher, tracker: Tracker, error: Exception) -> List[Dict[Text, Any]]:
+    """The honest reply to a backend call that failed, and the slots to reset."""
+    if isinstance(error, backend.VerificationRequired):  # the 15-minute token ran out
+        say(dispatcher, "verification_expired_token", language(tracker))
+        return _tidy(tracker) + clear(("verification_token", "verification_expires_at"))
+    say(dispatcher, "backend_down", language(tracker))
+    return _tidy(tracker)
+
+
 def _say_card(dispatcher: CollectingDispatcher, card: backend.Card, lang: str) -> None:
     on, off = ON_OFF[lang]
     say(dispatcher, f"card_{card.status}", lang,
@@ -73,12 +82,8 @@ class ActionRunTask(Action):
             if task == "reissue_progress":
                 return self._progress(dispatcher, await client.list_applications(token), lang) + _tidy(tracker)
             cards = await client.list_cards(token)
-        except backend.VerificationRequired:
-            say(dispatcher, "verification_expired_token", language(tracker))
-            return _tidy(tracker) + clear(("verification_token", "verification_expires_at"))
-        except backend.BackendError:
-            say(dispatcher, "backend_down", language(tracker))
-            return _tidy(tracker)
+        except backend.BackendError as error:
+            return _backend_failed(dispatcher, tracker, error)
         if task == "check_card_status":
             if not cards:
                 say(dispatcher, "no_cards", language(tracker))
@@ -142,11 +147,8 @@ class ActionConfirmTask(Action):
                 dispatcher.utter_message(response="utter_faq/reissue_documents")
         except (backend.CardNotActivatable, backend.CardNotReportable, backend.CardNotFound):
             say(dispatcher, "nothing_to_activate" if task == "activate_card" else "nothing_to_report", lang)
-        except backend.VerificationRequired:
-            say(dispatcher, "verification_expired_token", language(tracker))
-            return _tidy(tracker) + clear(("verification_token", "verification_expires_at"))
-        except backend.BackendError:
-            say(dispatcher, "backend_down", language(tracker))
+        except backend.BackendError as error:
+            return _backend_failed(dispatcher, tracker, error)
         return _tidy(tracker)
 
 
