@@ -381,6 +381,9 @@ def test_structlog_output_is_masked():
     std_logger.addHandler(handler)
     std_logger.setLevel(logging.DEBUG)
     std_logger.propagate = False
+    # Earlier tests may have configured structlog (bot.evaluation sets a WARNING
+    # filter): start from its defaults, so this test sees only its own set-up.
+    structlog.reset_defaults()
     structlog.configure(  # as rasa.utils.log_utils.configure_structlog does, minus the console
         processors=[structlog.processors.add_log_level, structlog.processors.JSONRenderer(ensure_ascii=False)],
         logger_factory=structlog.stdlib.LoggerFactory(),
