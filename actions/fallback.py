@@ -9,11 +9,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.conversation import language as conversation_language
 from bot import fallback
-
-
-def _language(tracker: Tracker) -> str:
-    return tracker.get_slot("language") or "zh"
 
 
 class ActionAskAffirmation(Action):
@@ -25,7 +22,7 @@ class ActionAskAffirmation(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
-        language = _language(tracker)
+        language = conversation_language(tracker)
         dispatcher.utter_message(
             text=fallback.text(fallback.DID_YOU_MEAN, language),
             buttons=fallback.buttons(tracker.latest_message or {}, language),
@@ -42,7 +39,7 @@ class ActionAskRephrase(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
-        language = _language(tracker)
+        language = conversation_language(tracker)
         dispatcher.utter_message(
             text=fallback.text(fallback.REPHRASE, language),
             buttons=[fallback.human_button(language)],
@@ -59,7 +56,7 @@ class ActionGiveUp(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
-        language = _language(tracker)
+        language = conversation_language(tracker)
         dispatcher.utter_message(
             text=fallback.text(fallback.GIVE_UP, language),
             buttons=[fallback.human_button(language)],
