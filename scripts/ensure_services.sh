@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Makes sure the services the tests use are running on this machine:
+#   Debian's chromium (the browser tests drive it through Playwright's executable_path),
 #   PostgreSQL on 127.0.0.1:5432 with a database `test` the current OS user
 #   can reach without a password (trust), and Redis on 127.0.0.1:6379.
 # Starts whichever is stopped, installs it with apt-get if missing. Idempotent;
@@ -90,5 +91,13 @@ ensure_redis() {
   wait_for 10 redis_up || fail "Redis did not answer on 127.0.0.1:6379 within 10 s (see /var/log/redis/ci.log)"
 }
 
+# --- Chromium (Debian's package: Playwright downloads no browser of its own here) -------------
+
+ensure_chromium() {
+  command -v chromium >/dev/null || apt_install chromium fonts-noto-cjk
+  command -v chromium >/dev/null || fail "chromium is not on PATH after installing Debian's package"
+}
+
+ensure_chromium
 ensure_postgres
 ensure_redis

@@ -39,6 +39,19 @@ def product_environment(tmp_path: Path, **overrides) -> dict:
         LOG_DIR=str(tmp_path / "log"),
         RASA_AUTH_TOKEN="test-token",
         RASA_TELEMETRY_ENABLED="false",
+        RASA_URL="",
+        SLOT_SEAL_KEY="dGVzdC1zbG90LXNlYWwta2V5LTMyLWJ5dGVzLWxvbmc=",
+        WEB_PORT=str(free_port()),
+        WEB_SECRET_KEY="test-web-secret-key-for-this-run",
+        STAFF_DB_URL=f"sqlite:///{tmp_path / 'staff.db'}",
+        STAFF_USER="counter1",
+        STAFF_PASSWORD="counter-password-1",
+        REDIS_URL="",
+        WECHAT_TOKEN="test-wechat-token",
+        WECHAT_APP_ID="wx0123456789abcdef",
+        WECHAT_APP_SECRET="test-wechat-app-secret",
+        WECHAT_ENCODING_AES_KEY="abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG",
+        WECHAT_API_BASE="http://127.0.0.1:9",  # refused; tests of the slow path start a local fake
     )
     env.update(overrides)
     return env
@@ -48,6 +61,7 @@ class RunningProduct:
     def __init__(self, env: dict, process: subprocess.Popen, output: Path) -> None:
         self.env, self.process, self.output = env, process, output
         self.rasa_url = f"http://127.0.0.1:{env['RASA_PORT']}"
+        self.web_url = f"http://127.0.0.1:{env['WEB_PORT']}"
 
     @property
     def backend_url(self) -> str:

@@ -9,16 +9,14 @@ either (ConfigError).
 """
 from __future__ import annotations
 
-import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, Optional
 
-from bot.paths import VAR
+from bot.local_secrets import SECRETS_DIR, load_or_create_secret, write_secret
 from bot.settings import resolved
 
-SECRETS_DIR = VAR / "secrets"
 ID_HASH_KEY_FILE = SECRETS_DIR / "backend_id_hash_key"
 SERVICE_TOKEN_FILE = SECRETS_DIR / "backend_service_token"
 
@@ -51,32 +49,10 @@ class BackendConfig:
         return self.mode == "development"
 
 
-def _write_secret(path: Path, value: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    os.chmod(path.parent, 0o700)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as f:
-        f.write(value + "\n")
-    os.chmod(path, 0o600)
-
-
-def load_or_create_secret(path: Path) -> str:
-    """The secret kept in `path`, created (random, mode 0600) if missing."""
-    try:
-        value = path.read_text().strip()
-        if value:
-            return value
-    except FileNotFoundError:
-        pass
-    value = secrets.token_urlsafe(32)
-    _write_secret(path, value)
-    return value
-
-
 def new_service_token(path: Path = SERVICE_TOKEN_FILE) -> str:
     """A fresh random service token, written to `path` (mode 0600)."""
     value = secrets.token_urlsafe(32)
-    _write_secret(path, value)
+    write_secret(path, value)
     return value
 
 
