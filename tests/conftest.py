@@ -99,10 +99,11 @@ class RunningProduct:
         return self.process.returncode
 
 
-def start_product(tmp_path: Path, timeout: float = 300.0) -> RunningProduct:
+def start_product(tmp_path: Path, timeout: float = 300.0, **overrides) -> RunningProduct:
+    """`python -m bot run` with settings of its own (product_environment + overrides)."""
     if not MODEL.exists():
         pytest.fail("no trained model: `make test` trains it first")
-    env = product_environment(tmp_path)
+    env = product_environment(tmp_path, **overrides)
     output = tmp_path / "launcher.out"
     process = subprocess.Popen(
         [sys.executable, "-m", "bot", "run"], cwd=ROOT, env=env,
