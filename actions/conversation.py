@@ -8,7 +8,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot import pii
+from bot import pii, sealed
 
 MAX_FAILURES = 3
 # Slots that belong to one verification; cleared together.
@@ -57,9 +57,19 @@ def asks_to_correct_name(text: str) -> bool:
 
 
 def verified(tracker: Tracker, now: Optional[float] = None) -> bool:
-    """A verification token that is still valid for a minute or more."""
+    """A verification token (that we sealed) still valid for a minute or more."""
     expires = tracker.get_slot("verification_expires_at")
-    return bool(tracker.get_slot("verification_token")) and bool(expires) and float(expires) > (now or time.time()) + 60
+    return (bool(expires) and float(expires) > (now or time.time()) + 60
+            and sealed.unseal(tracker.get_slot("verification_token")) is not None)
+
+
+def verification_token(tracker: Tracker) -> Optional[str]:
+    """The verification token (sealed in its slot), if still valid."""
+    return sealed.unseal(tracker.get_slot("verification_token")) if verified(tracker) else None
+
+
+def forget_verification() -> List[Dict[Text, Any]]:
+    return clear(VERIFICATION_SLOTS + ("verification_token", "verification_expires_at", "form_failures"))
 
 
 def count_failure(tracker: Tracker, slot: str, dispatcher: CollectingDispatcher) -> Dict[Text, Any]:

@@ -1,8 +1,10 @@
 """verify_identity_form: name, resident ID number, SMS code -> a verification token.
 
-Only masked values reach the slots: the ID number is used in the turn it is
-typed (to start the verification at the backend) and kept as its masked form;
-the code is confirmed in the turn it is typed and the slot records "verified".
+Only masked or sealed values reach the slots: the name is sealed (bot/sealed.py)
+until the verification replaces it with its masked form; the ID number is used
+in the turn it is typed (to start the verification at the backend) and kept as
+its masked form; the code is confirmed in the turn it is typed and the slot
+records "verified"; the verification token is sealed.
 A message that is clearly something else (an FAQ question, "算了", asking for a
 human) is not taken as a slot value: the form is rejected for that turn, so
 the rules answer it, and the form then asks again where it was.
@@ -22,12 +24,10 @@ from actions.conversation import (
     mentions_password, verified,
 )
 from actions.messages import say
-from bot import pii
+from bot import pii, sealed
 
 INTERRUPTING_INTENTS = {"faq", "stop", "human_handoff", "bot_challenge", "greet", "goodbye"}
 PASSWORD_TYPED = "\u0000password"  # marks a message that was a password: warned, discarded
-_HAN_NAME = re.compile(r"^[\u4e00-\u9fff·]{2,6}$")
-_LATIN_NAME = re.compile(r"^[A-Za-z][A-Za-z .'-]{1,40}$")
 _DIGITS = re.compile(r"\d")
 
 
@@ -79,11 +79,13 @@ class ValidateVerifyIdentityForm(FormValidationAction):
     async def validate_holder_name(self, value, dispatcher, tracker, domain) -> Dict[Text, Any]:
         if value == PASSWORD_TYPED:
             return {"holder_name": None}
+        if sealed.is_sealed(value):  # already validated (Rasa validates every filled slot again)
+            return {"holder_name": value}
         name = (value or "").strip()
-        if _HAN_NAME.match(name) or _LATIN_NAME.match(name):
+        if pii.looks_like_name(name):
             # A Chinese name typed in an English conversation says nothing
             # about the language: keep the conversation's.
-            return {"holder_name": name, "language": language_before_latest_message(tracker)}
+            return {"holder_name": sealed.seal(name), "language": language_before_latest_message(tracker)}
         say(dispatcher, "invalid_name", language(tracker))
         return {"holder_name": None, **count_failure(tracker, "holder_name", dispatcher)}
 
@@ -96,7 +98,9 @@ class ValidateVerifyIdentityForm(FormValidationAction):
         except pii.InvalidIdNumber as error:
             dispatcher.utter_message(text=pii.ID_NUMBER_REASONS[error.reason][lang])
             return {"id_number_masked": None, **count_failure(tracker, "id_number_masked", dispatcher)}
-        name = tracker.get_slot("holder_name")
+        name = sealed.unseal(tracker.get_slot("holder_name"))
+        if name is None:  # no name this verification can use: ask for it again
+            return {"holder_name": None, "id_number_masked": None, "requested_slot": "holder_name"}
         client = backend_client()
         key = backend.idempotency_key(tracker.sender_id, "verify", pii.mask_id_number(id_number),
                                       str((tracker.latest_message or {}).get("message_id") or ""))
@@ -146,7 +150,7 @@ class ValidateVerifyIdentityForm(FormValidationAction):
         return {
             "sms_code": "verified",
             "holder_name": token.name_masked,
-            "verification_token": token.token,
+            "verification_token": sealed.seal(token.token),
             "verification_expires_at": token.expires_at,
             "form_failures": None,
         }

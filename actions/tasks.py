@@ -14,7 +14,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import backend_client as backend
 from actions.conversation import (
-    TASK_SLOTS, VERIFICATION_SLOTS, backend_client, clear, language, latest_intent, verified,
+    TASK_SLOTS, backend_client, clear, forget_verification, language, latest_intent, verification_token, verified,
 )
 from actions.forms import channel_of
 from actions.messages import say
@@ -32,17 +32,14 @@ APPLICATION_STATUS = {
 
 def _tidy(tracker: Tracker) -> List[Dict[Text, Any]]:
     """After a task: forget the task; forget a failed verification too."""
-    events = clear(TASK_SLOTS)
-    if not verified(tracker):
-        events += clear(VERIFICATION_SLOTS + ("verification_token", "verification_expires_at", "form_failures"))
-    return events
+    return clear(TASK_SLOTS) + ([] if verified(tracker) else forget_verification())
 
 
 def _backend_failed(dispatcher: CollectingDispatcher, tracker: Tracker, error: Exception) -> List[Dict[Text, Any]]:
     """The honest reply to a backend call that failed, and the slots to reset."""
     if isinstance(error, backend.VerificationRequired):  # the 15-minute token ran out
         say(dispatcher, "verification_expired_token", language(tracker))
-        return _tidy(tracker) + clear(("verification_token", "verification_expires_at"))
+        return clear(TASK_SLOTS) + forget_verification()
     say(dispatcher, "backend_down", language(tracker))
     return _tidy(tracker)
 
@@ -63,8 +60,12 @@ class ActionRememberTask(Action):
 
     async def run(self, dispatcher, tracker: Tracker, domain) -> List[Dict[Text, Any]]:
         intent, _ = latest_intent(tracker)
-        return [SlotSet("pending_task", intent if intent in TASKS else None),
-                SlotSet("awaiting_confirmation", None), SlotSet("pending_card_id", None)]
+        # A finished verification whose token ran out (or that failed) is
+        # started afresh: its filled slots would otherwise end the form at once.
+        finished = tracker.get_slot("sms_code") in ("verified", "failed")
+        stale = forget_verification() if finished and not verified(tracker) else []
+        return stale + [SlotSet("pending_task", intent if intent in TASKS else None),
+                        SlotSet("awaiting_confirmation", None), SlotSet("pending_card_id", None)]
 
 
 class ActionRunTask(Action):
@@ -77,7 +78,7 @@ class ActionRunTask(Action):
             return _tidy(tracker)  # the form already said why (locked, backend down)
         lang = language(tracker)
         client = backend_client()
-        token = tracker.get_slot("verification_token")
+        token = verification_token(tracker)
         try:
             if task == "reissue_progress":
                 return self._progress(dispatcher, await client.list_applications(token), lang) + _tidy(tracker)
@@ -132,7 +133,7 @@ class ActionConfirmTask(Action):
             return _tidy(tracker)
         lang = language(tracker)
         client = backend_client()
-        token = tracker.get_slot("verification_token")
+        token = verification_token(tracker)
         # One key per conversation, task and card: a retried action never acts twice.
         key = backend.idempotency_key(tracker.sender_id, task, card_id, tracker.get_slot("verification_id") or "")
         try:
@@ -187,7 +188,7 @@ class ActionHumanHandoff(Action):
         try:
             ticket = await client.open_handoff_ticket(
                 summary, channel_of(tracker), lang, key,
-                token=tracker.get_slot("verification_token") if verified(tracker) else None)
+                token=verification_token(tracker))
         except backend.BackendError:
             say(dispatcher, "backend_down", language(tracker))
             return []

@@ -99,6 +99,16 @@ def mask_phone(phone: str) -> str:
     return digits[:3] + "****" + digits[-4:] if len(digits) >= 8 else "*" * len(digits)
 
 
+_HAN_NAME = re.compile(r"^[\u4e00-\u9fff·]{2,6}$")
+_LATIN_NAME = re.compile(r"^[A-Za-z][A-Za-z .'-]{1,40}$")
+
+
+def looks_like_name(text: Optional[str]) -> bool:
+    """A whole message that is a person's name: 2-6 Chinese characters, or Latin letters."""
+    text = (text or "").strip()
+    return bool(_HAN_NAME.match(text) or _LATIN_NAME.match(text))
+
+
 def mask_name(name: str) -> str:
     """张* / 王*明 / J*** S****: the first character (and the last of a
     three-or-more-character Chinese name) kept."""

@@ -10,8 +10,12 @@ events are replaced by redacted copies:
   `requested_slot` slot is `sms_code` at that point of the conversation,
   known by replaying the events) has every digit masked; so has a message that
   mentions a password or PIN ("密码是123456", "my pin is 1234"). One that
-  mentions a code ("验证码 123456") has its 4-8 digit runs masked.
-- `SlotSet` values (expected masked already) are redacted anyway; the
+  mentions a code ("验证码 123456") has its 4-8 digit runs masked. A message
+  typed while the form asks for the holder's name that is a name is masked
+  like one (张*).
+- `SlotSet` values (expected masked or sealed already) are redacted anyway,
+  except sealed ones (`bot.sealed`: ciphertext, kept whole so the action
+  server can open them in a later turn); the
   `sms_code` slot (filled from the text by Rasa's own slot mapping) is masked
   like the message it came from, and digits the user typed in a code or
   password message are masked in whatever the same turn puts in a slot.
@@ -49,9 +53,11 @@ from rasa.shared.core.events import BotUttered, EntitiesAdded, Event, SlotSet, U
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot import log_redaction
-from bot.pii import ASCII_WORD, mentions_password, redact
+from bot.pii import ASCII_WORD, looks_like_name, mask_name, mentions_password, redact
+from bot.sealed import is_sealed
 
 CODE_SLOT = "sms_code"  # the slot the identity form asks the SMS code for
+NAME_SLOT = "holder_name"  # the slot the identity form asks the holder's name for
 # Slots whose value is a code or secret the user typed: masked whole.
 SECRET_SLOTS = frozenset({CODE_SLOT, "password", "pin"})
 
@@ -143,18 +149,21 @@ def _entities(entities: Any, fn) -> Any:
 _PARSE_DATA_KEPT = frozenset({"intent", "intent_ranking", "response_selector", "text_tokens", "message_id"})
 
 
-def _redacted_user_event(event: UserUttered, code_expected: bool) -> UserUttered:
+def _redacted_user_event(event: UserUttered, code_expected: bool, name_expected: bool) -> UserUttered:
     def text_fn(value: str) -> str:
         return redact_user_text(value, code_expected=code_expected or mentions_password(event.text))
 
+    def whole_text_fn(value: str) -> str:  # the message itself (not its entities' names)
+        return mask_name(value) if name_expected and looks_like_name(value) else text_fn(value)
+
     copied = copy.deepcopy(event)
-    copied.text = text_fn(event.text) if event.text else event.text
+    copied.text = whole_text_fn(event.text) if event.text else event.text
     copied.entities = _entities(event.entities, text_fn)
     copied.metadata = _deep(event.metadata, redact)
     parse_data: Dict[str, Any] = {}
     for key, value in (event.parse_data or {}).items():
         if key == "text":
-            parse_data[key] = text_fn(value) if isinstance(value, str) else value
+            parse_data[key] = whole_text_fn(value) if isinstance(value, str) else value
         elif key == "entities":
             parse_data[key] = _entities(value, text_fn)
         elif key == "metadata":
@@ -181,7 +190,7 @@ def redacted_events(events: Iterable[Event]) -> List[Event]:
                 turn_secrets = _typed_digits(event.text) | _typed_digits(event.parse_data.get("text"))
             else:
                 turn_secrets = set()
-            copied = _redacted_user_event(event, code_expected)
+            copied = _redacted_user_event(event, code_expected, replay.get_slot(REQUESTED_SLOT) == NAME_SLOT)
         elif isinstance(event, SlotSet):
             copied = _redacted_slot_event(event, turn_secrets)
         elif isinstance(event, BotUttered):
@@ -202,6 +211,8 @@ def redacted_events(events: Iterable[Event]) -> List[Event]:
 
 
 def _redacted_slot_event(event: SlotSet, turn_secrets: Set[str]) -> SlotSet:
+    if is_sealed(event.value):  # ciphertext only the action server can open: kept whole
+        return event
     if event.key in SECRET_SLOTS:
         fn = lambda s: redact_user_text(s, code_expected=True)  # noqa: E731
     else:

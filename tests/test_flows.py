@@ -1,5 +1,6 @@
 """The guided flows over the REST channel, against the product as `make run`
 starts it (real backend with the demo data, real action server)."""
+import json
 import sqlite3
 from pathlib import Path
 
@@ -41,10 +42,19 @@ def test_personal_data_never_reaches_the_tracker_store_or_the_logs(product):
     sender = "flow-pii"
     _activate(product, sender, CHEN_JING)
     code = product.latest_sms_code()
-    secrets = [CHEN_JING[1], CHEN_JING[2], code]
+    secrets = [CHEN_JING[0], CHEN_JING[1], CHEN_JING[2], code]  # name, ID number, phone, code
     with sqlite3.connect(product.env["TRACKER_DB"]) as db:
         rows = [" ".join(str(c) for c in row) for row in db.execute("select * from events")]
+        conversation = [json.loads(data) for (data,) in db.execute(
+            "select data from events where sender_id = ? order by id", (sender,))]
     assert rows
+    # The name and the verification token travel between turns sealed; the
+    # name typed at the prompt is stored masked.
+    tokens = [e["value"] for e in conversation if e["event"] == "slot" and e["name"] == "verification_token"]
+    assert tokens and all(t.startswith("sealed:") for t in tokens)
+    names = [e["value"] for e in conversation if e["event"] == "slot" and e["name"] == "holder_name" and e["value"]]
+    assert names[0].startswith("sealed:") and names[-1] == "陈*"
+    assert "陈*" in [e["text"] for e in conversation if e["event"] == "user"]
     for secret in secrets:
         assert not [r for r in rows if secret in r], secret
     for log in Path(product.env["LOG_DIR"]).glob("*"):

@@ -414,3 +414,39 @@ def test_structlog_output_is_masked():
     assert line["slot_values"] == {"phone": PHONE_MASKED, "n": 3}
     assert line["other"] == f"phone {PHONE_MASKED}, at 2026-11-24"
     assert line["sms_code"] == "******" and line["events"][1] == {"sms_code": "******"}
+
+
+async def test_a_name_typed_when_asked_is_masked_and_sealed_slots_are_kept_whole(store, monkeypatch):
+    from bot import sealed
+
+    monkeypatch.setenv("SLOT_SEAL_KEY", "dGVzdC1zbG90LXNlYWwta2V5LTMyLWJ5dGVzLWxvbmc=")
+    sealed_name = sealed.seal("李四")
+    events = [
+        ActionExecuted("action_listen"),
+        user("帮我激活社保卡", "activate_card"),
+        ActionExecuted("verify_identity_form"),
+        ActiveLoop("verify_identity_form"),
+        SlotSet("requested_slot", "holder_name"),
+        BotUttered("请告诉我持卡人的姓名。"),
+        ActionExecuted("action_listen"),
+        user("补卡要带什么材料", "faq"),  # a question at the name prompt stays as typed
+        BotUttered("补办社保卡一般需要准备……"),
+        ActionExecuted("action_listen"),
+        user("李四"),
+        ActionExecuted("verify_identity_form"),
+        SlotSet("holder_name", sealed_name),
+        SlotSet("requested_slot", "id_number_masked"),
+        ActionExecuted("action_listen"),
+        user("Li Si"),  # not asked for a name any more: a Latin word is left alone
+    ]
+    await store.save(new_tracker("conv-name", events))
+
+    stored = raw_text(store.db_path)
+    assert "李四" not in stored
+    data = [json.loads(row["data"]) for row in rows(store.db_path)]
+    assert [d["text"] for d in data if d["event"] == "user"] == ["帮我激活社保卡", "补卡要带什么材料", "李*", "Li Si"]
+    assert [d["parse_data"]["text"] for d in data if d["event"] == "user"][2] == "李*"
+    slots = dict((d["name"], d["value"]) for d in data if d["event"] == "slot")
+    assert slots["holder_name"] == sealed_name and sealed.unseal(slots["holder_name"]) == "李四"
+    restored = await store.retrieve("conv-name")
+    assert sealed.unseal(restored.get_slot("holder_name")) == "李四"  # the next turn can open it
