@@ -46,6 +46,17 @@ def backend(env: Dict[str, str], log_dir: Path) -> Service:
     return Service("card backend", command, f"{env['BACKEND_URL']}/health", log_dir / "backend.log")
 
 
+def web(env: Dict[str, str], log_dir: Path) -> Service:
+    # The widget and the staff lookup; it calls Rasa only per request, so it may start before Rasa is up.
+    # --staff-from-env creates (or resets) the account STAFF_USER / STAFF_PASSWORD when both are set.
+    return Service(
+        "web",
+        [sys.executable, "-m", "bot.web", "serve", "--staff-from-env"],
+        f"http://{env['HELPDESK_HOST']}:{env['WEB_PORT']}/health",
+        log_dir / "web.log",
+    )
+
+
 def services(env: Dict[str, str], log_dir: Path) -> List[Service]:
     host = env["HELPDESK_HOST"]
     return [
@@ -61,6 +72,7 @@ def services(env: Dict[str, str], log_dir: Path) -> List[Service]:
             f"http://{host}:{env['RASA_PORT']}/",
             log_dir / "rasa.out",
         ),
+        web(env, log_dir),
     ]
 
 
@@ -112,12 +124,14 @@ def run() -> int:
     signal.signal(signal.SIGTERM, terminate)
     signal.signal(signal.SIGINT, terminate)
     try:
-        print("starting the card backend, the action server and the Rasa server "
+        print("starting the card backend, the action server, the Rasa server and the web process "
               "(loading the model takes a while)...", flush=True)
         group.start()
         host = env["HELPDESK_HOST"]
         print(
             "READY\n"
+            f"  chat widget:    http://{host}:{env['WEB_PORT']}/\n"
+            f"  staff lookup:   http://{host}:{env['WEB_PORT']}/staff\n"
             f"  REST channel:   POST http://{host}:{env['RASA_PORT']}/webhooks/rest/webhook\n"
             f"  card backend:   {env['BACKEND_URL']}  (API: {env['BACKEND_URL']}/openapi.json)\n"
             f"  action server:  http://{host}:{env['ACTION_SERVER_PORT']}/health\n"

@@ -1,0 +1,68 @@
+"""The web process's configuration: settings from `bot.settings`, fixed limits."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Dict, Optional
+
+from bot.local_secrets import setting_or_local_secret
+from bot.settings import resolved
+
+WEB_SECRET_FILE = "web_secret_key"  # in var/secrets/ when WEB_SECRET_KEY is empty
+
+MAX_BODY_BYTES = 16 * 1024
+MAX_MESSAGE_CHARS = 1000  # one chat message
+MAX_QUERY_CHARS = 500  # one staff search
+MIN_PASSWORD_CHARS = 10
+MAX_PASSWORD_CHARS = 1024
+
+# Failed logins: this many per username, or per client address, within the
+# window, and further attempts get 429 until the oldest failure leaves it.
+MAX_LOGIN_FAILURES = 5
+LOGIN_FAILURE_WINDOW_SECONDS = 15 * 60
+
+RASA_TIMEOUT_SECONDS = 30.0  # a turn may call the action server and the backend
+BACKEND_TIMEOUT_SECONDS = 5.0
+
+
+class ConfigError(RuntimeError):
+    """The web process cannot start with these settings; the message says why."""
+
+
+@dataclass(frozen=True)
+class WebConfig:
+    host: str
+    port: int
+    rasa_url: str
+    rasa_token: str
+    secret_key: str
+    staff_db_url: str
+    session_minutes: int
+    backend_url: str
+    backend_token: str
+    log_level: str
+
+
+def _positive_int(env: Dict[str, str], name: str, high: int) -> int:
+    try:
+        value = int(env[name])
+    except ValueError:
+        raise ConfigError(f"{name} must be an integer, not {env[name]!r}") from None
+    if not 1 <= value <= high:
+        raise ConfigError(f"{name} must be between 1 and {high}")
+    return value
+
+
+def load_config(environ: Optional[Dict[str, str]] = None) -> WebConfig:
+    env = resolved(environ)
+    return WebConfig(
+        host=env["HELPDESK_HOST"],
+        port=_positive_int(env, "WEB_PORT", 65535),
+        rasa_url=env["RASA_URL"].rstrip("/"),
+        rasa_token=env["RASA_AUTH_TOKEN"],
+        secret_key=setting_or_local_secret(env["WEB_SECRET_KEY"], WEB_SECRET_FILE),
+        staff_db_url=env["STAFF_DB_URL"],
+        session_minutes=_positive_int(env, "STAFF_SESSION_MINUTES", 60 * 24 * 30),
+        backend_url=env["BACKEND_URL"].rstrip("/"),
+        backend_token=env["BACKEND_SERVICE_TOKEN"],
+        log_level=env["LOG_LEVEL"].upper(),
+    )

@@ -1,0 +1,91 @@
+"""The Rasa server as the web process uses it: the REST channel for a turn,
+the tracker for a conversation's history, /model/parse for the staff lookup.
+
+The auth token stays here (server side). Any failure to reach Rasa or make
+sense of its answer is RasaUnavailable; the routes turn it into a 503.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any, Dict, List, Optional
+
+import httpx
+
+log = logging.getLogger("bot.web.rasa")
+
+
+class RasaUnavailable(Exception):
+    """Rasa could not be reached, timed out, or answered with an error."""
+
+
+def _message(text: Optional[str], buttons: Any) -> Dict[str, Any]:
+    clean = []
+    for button in buttons or []:
+        if isinstance(button, dict) and isinstance(button.get("title"), str) and isinstance(button.get("payload"), str):
+            clean.append({"title": button["title"], "payload": button["payload"]})
+    return {"text": text if isinstance(text, str) else "", "buttons": clean}
+
+
+def history_from_events(events: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """The user and bot messages of a tracker's events, oldest first. A user
+    message that is a button's payload shows as that button's title, as the
+    widget showed it when it was clicked."""
+    messages: List[Dict[str, Any]] = []
+    last_buttons: List[Dict[str, str]] = []
+    for event in events or []:
+        kind = event.get("event")
+        if kind == "user" and isinstance(event.get("text"), str):
+            text = event["text"]
+            shown = next((b["title"] for b in last_buttons if b["payload"] == text), text)
+            messages.append({"from": "user", "text": shown, "buttons": []})
+            last_buttons = []
+        elif kind == "bot":
+            message = _message(event.get("text"), (event.get("data") or {}).get("buttons"))
+            if message["text"] or message["buttons"]:
+                messages.append({"from": "bot", **message})
+                last_buttons = message["buttons"] or last_buttons
+    return messages
+
+
+class RasaClient:
+    def __init__(self, base_url: str, token: str, timeout: float) -> None:
+        self.base_url = base_url
+        self.token = token
+        self.client = httpx.AsyncClient(base_url=base_url, timeout=timeout)
+
+    async def _call(self, method: str, path: str, *, json: Any = None, authenticated: bool = False) -> Any:
+        params = {"token": self.token} if authenticated and self.token else None
+        try:
+            response = await self.client.request(method, path, json=json, params=params)
+        except httpx.HTTPError as error:
+            log.warning("rasa %s %s: %s", method, path.split("/")[1], type(error).__name__)
+            raise RasaUnavailable(type(error).__name__) from None
+        if response.status_code != 200:
+            log.warning("rasa %s %s answered %s", method, path.split("/")[1], response.status_code)
+            raise RasaUnavailable(f"HTTP {response.status_code}")
+        try:
+            return response.json()
+        except ValueError:
+            raise RasaUnavailable("not JSON") from None
+
+    async def send(self, sender: str, text: str) -> List[Dict[str, Any]]:
+        """One turn on the REST channel: the bot's messages."""
+        answer = await self._call("POST", "/webhooks/rest/webhook", json={"sender": sender, "message": text})
+        if not isinstance(answer, list):
+            raise RasaUnavailable("unexpected answer")
+        return [_message(m.get("text"), m.get("buttons")) for m in answer if isinstance(m, dict)]
+
+    async def history(self, sender: str) -> List[Dict[str, Any]]:
+        answer = await self._call("GET", f"/conversations/{sender}/tracker", authenticated=True)
+        if not isinstance(answer, dict):
+            raise RasaUnavailable("unexpected answer")
+        return history_from_events(answer.get("events") or [])
+
+    async def parse(self, text: str) -> Dict[str, Any]:
+        answer = await self._call("POST", "/model/parse", json={"text": text}, authenticated=True)
+        if not isinstance(answer, dict):
+            raise RasaUnavailable("unexpected answer")
+        return answer
+
+    async def close(self) -> None:
+        await self.client.aclose()

@@ -1,0 +1,9 @@
+"""Staff accounts: who may use the FAQ lookup.
+
+  models     the tables: accounts, login sessions, failed logins
+  store      the database (STAFF_DB_URL): engine, sessions, schema
+  passwords  scrypt hashes with a per-user salt
+  accounts   adding / resetting an account, checking a password
+  logins     login sessions (server-side rows, expiry) and the failed-login throttle
+  routes     /staff, /staff/login, /api/staff/...
+"""

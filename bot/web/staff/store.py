@@ -1,0 +1,23 @@
+"""The staff database (STAFF_DB_URL; SQLite by default, PostgreSQL works).
+
+Engine and read/write sessions are the card backend's `Database` (SQLite: WAL,
+busy timeout, writers take the lock at BEGIN). The schema is three small
+tables created if missing; there is nothing to migrate yet.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from bot.backend.db import Database
+from bot.web.staff.models import Base
+
+
+def utcnow() -> dt.datetime:
+    """Naive UTC (the columns are timezone-less on every database)."""
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+def open_store(url: str) -> Database:
+    db = Database(url)
+    Base.metadata.create_all(db.engine)
+    return db
