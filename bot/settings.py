@@ -91,9 +91,17 @@ SETTINGS: List[Setting] = [
     Setting(
         "REDIS_URL",
         "",
-        "Redis shared by replicas (e.g. redis://127.0.0.1:6379/0): WeChat message de-duplication; empty: in-process memory.",
+        "Redis shared by replicas (e.g. redis://127.0.0.1:6379/0): conversation locks, WeChat message "
+        "de-duplication; empty: in-process memory (one Rasa process only).",
     ),
     Setting("TRACKER_DB", str(VAR / "tracker.db"), "SQLite file of the conversation (tracker) store."),
+    Setting(
+        "TRACKER_DB_URL",
+        "sqlite:///${TRACKER_DB}",
+        "SQLAlchemy URL of the tracker store (postgresql://... shared by Rasa replicas).",
+    ),
+    Setting("RASA_REPLICAS", "1", "Rasa server processes; more than one puts nginx in front (see Deploying)."),
+    Setting("ACTION_SERVER_REPLICAS", "1", "Action server processes; more than one puts nginx in front."),
     Setting("MODEL_DIR", str(MODELS), "Where trained models are written and loaded from."),
     Setting("LOG_DIR", str(VAR / "log"), "Where the launcher writes each process's log."),
     Setting("LOG_LEVEL", "INFO", "Log level of every process (DEBUG logs user text: keep it off in production)."),

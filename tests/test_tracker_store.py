@@ -7,6 +7,7 @@ events table is read raw with sqlite3.
 """
 from __future__ import annotations
 
+import contextlib
 import copy
 import io
 import json
@@ -288,25 +289,37 @@ async def test_reverted_turns_and_restarts_are_replayed(store):
     assert texts[-2:] == ["******", "我的号码 2024 年办的卡"]
 
 
-async def test_loaded_from_endpoints_yml(tmp_path):
-    endpoints = tmp_path / "endpoints.yml"
-    endpoints.write_text(textwrap.dedent(f"""
-        tracker_store:
-          type: bot.tracker_store.RedactingTrackerStore
-          dialect: sqlite
-          db: {tmp_path / 'from-endpoints.db'}
-    """))
-    config = read_endpoint_config(str(endpoints), "tracker_store")
-    assert isinstance(config, EndpointConfig)
-    store = create_tracker_store(config, DOMAIN)
-    try:
-        assert type(store) is RedactingTrackerStore  # not Rasa's silent in-memory fallback
-        await store.save(new_tracker("conv-4", conversation()))
-        assert_nothing_clear(raw_text(tmp_path / "from-endpoints.db"))
-        assert (await store.retrieve("conv-4")).latest_message.text == ORDINARY
-        assert log_redaction.installed()  # the Rasa process gets log redaction from the store
-    finally:
-        store.engine.dispose()
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+async def test_loaded_from_the_projects_endpoints_yml(tmp_path, monkeypatch, kind):
+    """endpoints.yml as it is, with TRACKER_DB_URL naming SQLite or PostgreSQL."""
+    from sqlalchemy import create_engine
+
+    from bot.paths import ROOT
+    from tests.postgres import fresh_database
+
+    with contextlib.ExitStack() as stack:
+        if kind == "sqlite":
+            url = f"sqlite:///{tmp_path / 'from-endpoints.db'}"
+        else:
+            url = stack.enter_context(fresh_database("tracker_test"))
+        monkeypatch.setenv("TRACKER_DB_URL", url)
+        monkeypatch.setenv("ACTION_SERVER_URL", "http://127.0.0.1:5055/webhook")
+        config = read_endpoint_config(str(ROOT / "endpoints.yml"), "tracker_store")
+        assert isinstance(config, EndpointConfig)
+        store = create_tracker_store(config, DOMAIN)
+        try:
+            assert type(store) is RedactingTrackerStore  # not Rasa's silent in-memory fallback
+            await store.save(new_tracker("conv-4", conversation()))
+            engine = create_engine(url)
+            with engine.connect() as connection:
+                data = [json.loads(row.data) for row in connection.exec_driver_sql("SELECT data FROM events")]
+            engine.dispose()
+            assert len(data) == len(conversation())
+            assert_nothing_clear(json.dumps(data, ensure_ascii=False))
+            assert (await store.retrieve("conv-4")).latest_message.text == ORDINARY
+            assert log_redaction.installed()  # the Rasa process gets log redaction from the store
+        finally:
+            store.engine.dispose()
 
 
 def test_user_text_rules():

@@ -7,8 +7,8 @@ PostgreSQL the postgresql tests fail when CI is set, and skip otherwise.
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-import getpass
 import itertools
 import os
 import random
@@ -29,35 +29,7 @@ from bot.backend.seed import add_card, add_holder
 from bot.pii import check_character
 from bot.processes import Service, ServiceGroup
 from tests.conftest import free_port
-
-PG_HOST = "127.0.0.1"
-PG_PORT = 5432
-PG_ADMIN_DB = "test"
-
-
-def postgres_admin():
-    """(connection, user) on the `test` database with autocommit, or (None, reason)."""
-    import psycopg2
-
-    reasons = []
-    for user in dict.fromkeys([getpass.getuser(), "root", "postgres"]):
-        try:
-            connection = psycopg2.connect(
-                host=PG_HOST, port=PG_PORT, dbname=PG_ADMIN_DB, user=user, connect_timeout=5
-            )
-            connection.autocommit = True
-            return connection, user
-        except psycopg2.Error as error:
-            reasons.append(f"{user}: {str(error).strip().splitlines()[0] if str(error).strip() else error}")
-    return None, "; ".join(reasons)
-
-
-def unavailable(reason: str) -> None:
-    message = f"PostgreSQL on {PG_HOST}:{PG_PORT} (database {PG_ADMIN_DB}) is not reachable: {reason}"
-    if os.environ.get("CI"):
-        pytest.fail(message + " (CI is set: PostgreSQL is required; scripts/ensure_services.sh starts it)")
-    pytest.skip(message)
-
+from tests.postgres import fresh_database
 
 _ids = itertools.count(1)
 
@@ -195,25 +167,15 @@ def start_backend(kind: str, db_url: str, directory: Path, **overrides: str) -> 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
 def backend(request, tmp_path_factory):
     directory = tmp_path_factory.mktemp(f"backend-{request.param}")
-    admin = database = None
-    if request.param == "sqlite":
-        db_url = f"sqlite:///{directory / 'backend.db'}"
-    else:
-        admin, user = postgres_admin()
-        if admin is None:
-            unavailable(user)
-        database = f"backend_test_{secrets.token_hex(6)}"
-        with admin.cursor() as cursor:
-            cursor.execute(f'CREATE DATABASE "{database}"')
-        db_url = f"postgresql+psycopg2://{user}@{PG_HOST}:{PG_PORT}/{database}"
-    running = start_backend(request.param, db_url, directory)
-    yield running
-    running.group.stop()
-    running.db.dispose()
-    if admin is not None:
-        with admin.cursor() as cursor:
-            cursor.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-        admin.close()
+    with contextlib.ExitStack() as stack:
+        if request.param == "sqlite":
+            db_url = f"sqlite:///{directory / 'backend.db'}"
+        else:
+            db_url = stack.enter_context(fresh_database("backend_test"))
+        running = start_backend(request.param, db_url, directory)
+        yield running
+        running.group.stop()
+        running.db.dispose()
 
 
 @pytest.fixture()
