@@ -1,0 +1,171 @@
+"""The Rasa input channel `wechat`: a WeChat Official Account's server URL.
+
+Served at /webhooks/wechat/webhook: GET verifies the URL (echostr), POST
+receives messages in plaintext or safe mode (encrypt_type=aes). This module
+checks each request and speaks HTTP; crypto, messages, replies, state,
+api_client and turns do the work.
+"""
+from __future__ import annotations
+
+import inspect
+import logging
+import secrets
+import time
+from dataclasses import dataclass
+from typing import Any, Dict, Optional, Text
+
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from rasa.core.channels.channel import InputChannel
+
+from bot.channels.wechat.api_client import CustomerServiceClient
+from bot.channels.wechat.crypto import (
+    AppIdMismatch, DecryptError, InvalidAESKey, MessageCrypto, SignatureError, TimestampError,
+    check_signature, check_timestamp,
+)
+from bot.channels.wechat.messages import (
+    IncomingMessage, MalformedMessage, encrypted_field, encrypted_reply, parse_message, text_reply,
+)
+from bot.channels.wechat.state import ChannelState, state_for
+from bot.channels.wechat.turns import OnNewMessage, Turns
+
+logger = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 64 * 1024
+
+
+@dataclass(frozen=True)
+class WeChatConfig:
+    token: str = ""
+    app_id: str = ""
+    app_secret: str = ""
+    encoding_aes_key: str = ""
+    api_base: str = "https://api.weixin.qq.com"
+    reply_seconds: float = 4.5
+    redis_url: str = ""
+
+    @classmethod
+    def from_credentials(cls, credentials: Dict[str, Any]) -> "WeChatConfig":
+        def value(key: str, default: str = "") -> str:
+            raw = credentials.get(key)
+            return default if raw is None or str(raw).strip() == "" else str(raw).strip()
+
+        try:
+            reply_seconds = float(value("reply_seconds", "4.5"))
+        except ValueError:
+            raise ValueError("wechat: reply_seconds (WECHAT_REPLY_SECONDS) must be a number of seconds") from None
+        return cls(
+            token=value("token"), app_id=value("app_id"), app_secret=value("app_secret"),
+            encoding_aes_key=value("encoding_aes_key"), api_base=value("api_base", cls.api_base),
+            reply_seconds=reply_seconds, redis_url=value("redis_url"),
+        )
+
+
+def _refusal(status: int, reason: str) -> HTTPResponse:
+    logger.warning("wechat: refused a request (%s): %s", status, reason)
+    return response.json({"error": reason}, status=status)
+
+
+class WeChatInput(InputChannel):
+    @classmethod
+    def name(cls) -> Text:
+        return "wechat"
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "WeChatInput":
+        if credentials is None:
+            cls.raise_missing_credentials_exception()
+        return cls(WeChatConfig.from_credentials(credentials))
+
+    def __init__(
+        self,
+        config: WeChatConfig,
+        state: Optional[ChannelState] = None,
+        api: Optional[CustomerServiceClient] = None,
+    ) -> None:
+        self.config = config
+        self.state = state or state_for(config.redis_url)
+        api = api or CustomerServiceClient(config.api_base, config.app_id, config.app_secret, self.state)
+        self.turns = Turns(self.state, api, config.reply_seconds, self.name())
+        self.crypto: Optional[MessageCrypto] = None
+        if not config.token:
+            logger.warning("wechat: WECHAT_TOKEN is empty, so the WeChat channel refuses every request")
+        try:
+            self.crypto = MessageCrypto(config.token, config.encoding_aes_key, config.app_id)
+        except InvalidAESKey as error:
+            if config.encoding_aes_key:
+                logger.error("wechat: %s; safe-mode (encrypted) requests are refused", error.reason)
+        if self.crypto and not config.app_id:
+            logger.error("wechat: WECHAT_APP_ID is empty; safe-mode (encrypted) requests are refused")
+            self.crypto = None
+
+    def _check_request(self, request: Request) -> Optional[HTTPResponse]:
+        """A refusal, unless the channel is configured and the URL signature and timestamp are good."""
+        if not self.config.token:
+            return response.json({"error": "the WeChat channel is not configured (WECHAT_TOKEN)"}, status=503)
+        args = request.args
+        try:
+            check_timestamp(args.get("timestamp"))
+            check_signature((self.config.token, args.get("timestamp", ""), args.get("nonce", "")), args.get("signature"))
+        except (SignatureError, TimestampError) as error:
+            return _refusal(403, error.reason)
+        return None
+
+    def _incoming(self, request: Request, safe_mode: bool) -> IncomingMessage:
+        if not safe_mode:
+            return parse_message(request.body)
+        args = request.args
+        plain = self.crypto.decrypt_signed(
+            encrypted_field(request.body), args.get("msg_signature"), args.get("timestamp", ""), args.get("nonce", ""),
+        )
+        return parse_message(plain.encode("utf-8"))
+
+    def _reply(self, message: IncomingMessage, text: Optional[str], safe_mode: bool) -> HTTPResponse:
+        if text is None:
+            return response.text("success")
+        xml = text_reply(message.from_user, message.to_user, text)
+        if safe_mode:
+            timestamp, nonce = str(int(time.time())), str(secrets.randbelow(10 ** 10))
+            encrypted, msg_signature = self.crypto.encrypt_signed(xml, timestamp, nonce)
+            xml = encrypted_reply(encrypted, msg_signature, timestamp, nonce)
+        return response.text(xml, content_type="application/xml")
+
+    def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
+        module = inspect.getmodule(self)
+        webhook = Blueprint("wechat_webhook", module.__name__ if module else None)
+
+        @webhook.route("/", methods=["GET"])
+        async def health(request: Request) -> HTTPResponse:
+            return response.json({"status": "ok", "configured": bool(self.config.token)})
+
+        @webhook.route("/webhook", methods=["GET"])
+        async def verify(request: Request) -> HTTPResponse:
+            refusal = self._check_request(request)
+            return refusal or response.text(request.args.get("echostr", ""))
+
+        @webhook.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            if len(request.body or b"") > MAX_BODY_BYTES:
+                return _refusal(413, f"body larger than {MAX_BODY_BYTES} bytes")
+            refusal = self._check_request(request)
+            if refusal:
+                return refusal
+            safe_mode = request.args.get("encrypt_type", "raw").lower() == "aes"
+            if safe_mode and self.crypto is None:
+                return _refusal(503, "safe mode needs a valid WECHAT_ENCODING_AES_KEY and WECHAT_APP_ID")
+            try:
+                message = self._incoming(request, safe_mode)
+            except (SignatureError, AppIdMismatch) as error:
+                return _refusal(403, error.reason)
+            except (DecryptError, MalformedMessage) as error:
+                return _refusal(400, error.reason)
+            try:
+                text = await self.turns.reply_to(message, on_new_message)
+            except Exception as error:  # e.g. Redis unreachable: 503 makes WeChat retry
+                logger.error("wechat: message not handled: %s", type(error).__name__)
+                return response.json({"error": "temporarily unavailable"}, status=503)
+            return self._reply(message, text, safe_mode)
+
+        return webhook

@@ -1,0 +1,136 @@
+"""One WeChat message in, at most one answer out, within the reply deadline.
+
+The first request of a message claims it and starts its turn as a task of its
+own: sanic cancels a request handler when the client goes away, and the turn
+must still finish and reach the user. If the turn is done within the deadline
+(WECHAT_REPLY_SECONDS) its text is the passive reply; otherwise the request
+answers `success` and the turn, when done, sends its text through the
+customer-service API. A retry of a claimed message never runs the turn again:
+it waits (within its own deadline) for the stored reply, else gets `success`.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any, Awaitable, Callable, Optional, Set
+
+from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+
+from bot.channels.wechat import replies
+from bot.channels.wechat.api_client import CustomerServiceClient
+from bot.channels.wechat.messages import IncomingMessage
+from bot.channels.wechat.state import HANDED_OFF, REPLIED, ChannelState, Outcome, hashed
+
+logger = logging.getLogger(__name__)
+
+OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
+
+
+def user_text(message: IncomingMessage) -> str:
+    """What the user said: a text's content or a voice message's recognition ("" otherwise)."""
+    if message.msg_type == "text":
+        return message.content
+    if message.msg_type == "voice":
+        return message.recognition
+    return ""
+
+
+class _Turn:
+    """A claimed message's turn; its answer goes passively or, once handed off, by the API."""
+
+    def __init__(self, turns: "Turns", message: IncomingMessage, on_new_message: OnNewMessage) -> None:
+        self.turns, self.message, self.on_new_message = turns, message, on_new_message
+        self.answer: "asyncio.Future[Optional[str]]" = asyncio.get_running_loop().create_future()
+        self.handed_off = False
+
+    async def run(self) -> None:
+        try:
+            text = await self.turns.answer(self.message, self.on_new_message)
+        except Exception:
+            logger.exception("wechat: turn for user %s failed", hashed(self.message.from_user)[:12])
+            text = replies.TURN_FAILED[replies.language_of(user_text(self.message))]
+        # Nothing awaits between this check and set_result: the request either
+        # takes the answer now or has already handed it off.
+        if not self.handed_off:
+            self.answer.set_result(text)
+            await self._record(Outcome(REPLIED, text or ""))
+            return
+        await self._record(Outcome(HANDED_OFF))
+        if text:
+            await self.turns.deliver(self.message.from_user, text)
+
+    async def _record(self, outcome: Outcome) -> None:
+        try:
+            await self.turns.state.set_outcome(self.message.dedup_id, outcome)
+        except Exception:
+            logger.exception("wechat: could not store a message outcome")
+
+
+class Turns:
+    def __init__(self, state: ChannelState, api: CustomerServiceClient, reply_seconds: float, channel_name: str) -> None:
+        self.state = state
+        self.api = api
+        self.reply_seconds = reply_seconds
+        self.channel_name = channel_name
+        self._running: Set[asyncio.Task] = set()  # strong references: a bare task may be garbage-collected
+
+    async def reply_to(self, message: IncomingMessage, on_new_message: OnNewMessage) -> Optional[str]:
+        """The passive reply's text, or None for `success`."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.reply_seconds
+        if not await self.state.claim(message.dedup_id):
+            outcome = await self.state.wait_outcome(message.dedup_id, deadline - loop.time())
+            return (outcome.text or None) if outcome and outcome.status == REPLIED else None
+        turn = _Turn(self, message, on_new_message)
+        task = asyncio.ensure_future(turn.run())
+        self._running.add(task)
+        task.add_done_callback(self._running.discard)
+        try:
+            return await asyncio.wait_for(asyncio.shield(turn.answer), max(0.0, deadline - loop.time()))
+        except asyncio.TimeoutError:
+            turn.handed_off = True
+            await self.state.set_outcome(message.dedup_id, Outcome(HANDED_OFF))  # retries: `success` at once
+            return None
+        except asyncio.CancelledError:  # the client went away: the turn goes on and uses the API
+            turn.handed_off = True
+            raise
+
+    async def answer(self, message: IncomingMessage, on_new_message: OnNewMessage) -> Optional[str]:
+        """The text for one message: the channel's own words, the next part of
+        a long answer, or the assistant's answer (a numbered option's payload
+        goes to the assistant in place of the number)."""
+        openid = message.from_user
+        if message.msg_type == "event":
+            if message.event == "subscribe":
+                return replies.WELCOME
+            return None if message.event == "unsubscribe" else replies.UNSUPPORTED
+        text = user_text(message).strip()
+        if not text:
+            return replies.UNSUPPORTED
+        more_language = replies.more_request_language(text)
+        if more_language:
+            return await self.state.next_part(openid) or replies.NOTHING_MORE[more_language]
+        option = replies.chosen_option(text, await self.state.options(openid))
+        collector = CollectingOutputChannel()
+        await on_new_message(UserMessage(
+            option.payload if option else text, collector, openid,
+            input_channel=self.channel_name,
+            message_id=message.msg_id or None,
+            metadata={"wechat": {"msg_type": message.msg_type}},
+        ))
+        rendered = replies.render(collector.messages)
+        await self.state.set_options(openid, rendered.options)
+        parts = replies.split_for_reply(rendered.text) if rendered.text else []
+        await self.state.set_parts(openid, parts[1:])
+        return parts[0] if parts else None
+
+    async def deliver(self, openid: str, text: str) -> None:
+        try:
+            await self.api.send_text(openid, text)
+        except Exception as error:  # logged without the text; the user can ask again
+            logger.error("wechat: answer for user %s not delivered: %s", hashed(openid)[:12], type(error).__name__)
+
+    async def drain(self) -> None:
+        """Waits for the turns still running (tests, shutdown)."""
+        while self._running:
+            await asyncio.gather(*list(self._running), return_exceptions=True)

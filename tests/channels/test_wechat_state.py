@@ -1,0 +1,104 @@
+"""De-duplication, options, parts and the access token: in memory and in Redis."""
+import asyncio
+
+import redis
+
+from bot.channels.wechat.replies import Option
+from bot.channels.wechat.state import (
+    HANDED_OFF, PENDING, REPLIED, MemoryState, Outcome, RedisState, hashed, state_for,
+)
+from tests.channels.harness import REDIS_URL
+
+
+async def test_only_the_first_claim_of_a_message_wins(state):
+    results = await asyncio.gather(*(state.claim("msg:1") for _ in range(5)))
+    assert sorted(results) == [False, False, False, False, True]
+    assert await state.outcome("msg:1") == Outcome(PENDING)
+    assert await state.claim("msg:2")
+
+
+async def test_outcomes_and_waiting(state):
+    await state.claim("msg:1")
+    assert await state.wait_outcome("msg:1", 0.2) == Outcome(PENDING)  # times out while pending
+
+    async def finish_later():
+        await asyncio.sleep(0.2)
+        await state.set_outcome("msg:1", Outcome(REPLIED, "需要激活"))
+
+    waiter = asyncio.ensure_future(state.wait_outcome("msg:1", 5))
+    await finish_later()
+    assert await waiter == Outcome(REPLIED, "需要激活")
+    await state.set_outcome("msg:1", Outcome(HANDED_OFF))
+    assert await state.wait_outcome("msg:1", 5) == Outcome(HANDED_OFF)
+    assert await state.outcome("never-seen") is None
+    assert await state.claim("msg:1") is False  # still remembered
+
+
+async def test_options_per_user(state):
+    options = [Option("补办后要激活吗", "/faq_activate"), Option("都不是", "/out_of_scope")]
+    await state.set_options("oAlice", options)
+    assert await state.options("oAlice") == options
+    assert await state.options("oBob") == []
+    await state.set_options("oAlice", [])
+    assert await state.options("oAlice") == []
+
+
+async def test_parts_come_one_by_one(state):
+    await state.set_parts("oAlice", ["second", "third"])
+    await state.set_parts("oBob", ["other"])
+    assert await state.next_part("oAlice") == "second"
+    assert await state.next_part("oAlice") == "third"
+    assert await state.next_part("oAlice") is None
+    await state.set_parts("oBob", [])  # a new answer without parts drops the old ones
+    assert await state.next_part("oBob") is None
+
+
+async def test_access_token(state):
+    assert await state.access_token("wx1") is None
+    await state.set_access_token("wx1", "token-1", ttl=60)
+    assert await state.access_token("wx1") == "token-1"
+    await state.forget_access_token("wx1")
+    assert await state.access_token("wx1") is None
+
+
+async def test_redis_keys_are_prefixed_and_hold_no_openid(redis_prefix):
+    store = RedisState(REDIS_URL, prefix=redis_prefix)
+    await store.set_options("oAliceOpenID", [Option("a", "/a")])
+    await store.set_parts("oAliceOpenID", ["part"])
+    await store.claim("event:oAliceOpenID:123:subscribe")
+    await store.close()
+    client = redis.Redis.from_url(REDIS_URL, decode_responses=True)
+    keys = sorted(client.scan_iter(match=redis_prefix + "*"))
+    client.close()
+    assert keys == sorted([
+        redis_prefix + "options:" + hashed("oAliceOpenID"),
+        redis_prefix + "parts:" + hashed("oAliceOpenID"),
+        redis_prefix + "msg:" + hashed("event:oAliceOpenID:123:subscribe"),
+    ])
+    assert not any("oAlice" in key for key in keys)
+
+
+async def test_redis_entries_expire(redis_prefix):
+    store = RedisState(REDIS_URL, prefix=redis_prefix)
+    await store.set_access_token("wx1", "token", ttl=0.2)
+    assert await store.access_token("wx1") == "token"
+    await asyncio.sleep(0.4)
+    assert await store.access_token("wx1") is None
+    await store.close()
+
+
+async def test_memory_entries_expire_and_are_bounded():
+    now = [1000.0]
+    store = MemoryState(max_entries=3, clock=lambda: now[0])
+    assert await store.claim("a")
+    now[0] += 301  # past the message TTL
+    assert await store.claim("a")  # forgotten: a new claim wins
+    for key in ("b", "c", "d"):
+        await store.claim(key)
+    assert len(store._entries) == 3  # "a" was the oldest and went
+    assert await store.claim("a")
+
+
+def test_state_for_chooses_redis_only_with_a_url():
+    assert isinstance(state_for(""), MemoryState)
+    assert isinstance(state_for(REDIS_URL), RedisState)
