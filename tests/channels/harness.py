@@ -14,6 +14,9 @@ REDIS_URL = "redis://127.0.0.1:6379/0"  # redis-server on this machine (and in C
 APP_ID, APP_SECRET = "wx0123456789abcdef", "test-wechat-app-secret"
 TOKEN, AES_KEY = "test-wechat-token", "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
 _app_numbers = itertools.count()
+# Several apps start in this process: sanic's TouchUp rewrites class methods at
+# each start and fails on the second unless it keeps the originals (test mode).
+Sanic.test_mode = True
 
 
 class FakeAssistant:

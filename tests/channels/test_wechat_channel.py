@@ -1,0 +1,341 @@
+"""The `wechat` input channel over HTTP, with a stand-in for Rasa that counts what it is told."""
+import asyncio
+import logging
+import time
+
+import httpx
+import pytest
+
+from bot.channels.wechat import replies
+from bot.channels.wechat.channel import MAX_BODY_BYTES
+from bot.channels.wechat.crypto import MessageCrypto, signature
+from bot.channels.wechat.state import HANDED_OFF, REPLIED, Outcome, RedisState
+from tests.channels.harness import AES_KEY, APP_ID, REDIS_URL, TOKEN, FakeAssistant, make_channel, serve
+from tests.channels.test_wechat_messages import BILLION_LAUGHS, EXTERNAL_ENTITY
+from tests.channels.wechat_server import ACCOUNT, WeChatServer, event_xml, image_xml, text_xml, voice_xml
+
+WECHAT = WeChatServer(TOKEN, APP_ID, AES_KEY)
+
+
+async def post(client, url, xml, safe=True, **url_overrides):
+    params, body = WECHAT.request(xml, safe=safe, **url_overrides)
+    return await client.post(url, params=params, content=body)
+
+
+async def say(client, url, xml, safe=True):
+    """The text the user sees for one message (None for `success`)."""
+    response = await post(client, url, xml, safe=safe)
+    return WECHAT.read_reply(response.status_code, response.text, safe=safe)
+
+
+@pytest.fixture
+async def client():
+    async with httpx.AsyncClient(timeout=30) as http:
+        yield http
+
+
+# URL verification
+
+async def test_url_verification_returns_echostr(client):
+    async with serve(make_channel(), FakeAssistant()) as url:
+        for extra in ({}, {"encrypt_type": "aes"}):
+            response = await client.get(url, params={**WECHAT.url_params(), "echostr": "shr5ch+/=", **extra})
+            assert (response.status_code, response.text) == (200, "shr5ch+/=")
+
+
+@pytest.mark.parametrize("tamper", ["bad signature", "missing signature", "old timestamp", "future timestamp"])
+async def test_url_verification_refusals(client, tamper):
+    params = WECHAT.url_params()
+    if tamper == "bad signature":
+        params["signature"] = "0" * 40
+    elif tamper == "missing signature":
+        del params["signature"]
+    else:
+        shift = -400 if tamper == "old timestamp" else 400
+        params = WECHAT.url_params(timestamp=str(int(time.time()) + shift))
+    async with serve(make_channel(), FakeAssistant()) as url:
+        response = await client.get(url, params={**params, "echostr": "e"})
+    assert response.status_code == 403
+    assert "e" != response.text and "error" in response.json()
+
+
+# messages in both modes
+
+@pytest.mark.parametrize("safe", [True, False], ids=["safe-mode", "plaintext"])
+async def test_text_round_trip(client, safe):
+    assistant = FakeAssistant()
+    async with serve(make_channel(), assistant) as url:
+        response = await post(client, url, text_xml("oUserA", "补办的社保卡需要激活吗"), safe=safe)
+        assert response.headers["content-type"].startswith("application/xml")
+        assert WECHAT.read_reply(response.status_code, response.text, safe=safe) == "answer to 补办的社保卡需要激活吗"
+        if safe:
+            assert "answer to" not in response.text  # the reply itself is encrypted
+    message = assistant.received[0]
+    assert (message.sender_id, message.input_channel) == ("oUserA", "wechat")
+    assert message.metadata == {"wechat": {"msg_type": "text"}}
+
+
+async def test_each_openid_is_its_own_conversation(client):
+    assistant = FakeAssistant()
+    async with serve(make_channel(), assistant) as url:
+        await say(client, url, text_xml("oUserA", "one"))
+        await say(client, url, text_xml("oUserB", "two"))
+    assert [(m.sender_id, m.text) for m in assistant.received] == [("oUserA", "one"), ("oUserB", "two")]
+
+
+# refusals: the assistant hears nothing of them
+
+def safe_request_with(xml=None, encrypted=None, crypto=None):
+    """A safe-mode request whose Encrypt is `encrypted` (or `xml` under `crypto`), correctly signed."""
+    encrypted = encrypted or (crypto or WECHAT.crypto).encrypt(xml)
+    params = WECHAT.url_params()
+    params.update(encrypt_type="aes", msg_signature=signature(TOKEN, params["timestamp"], params["nonce"], encrypted))
+    return params, f"<xml><ToUserName>{ACCOUNT}</ToUserName><Encrypt>{encrypted}</Encrypt></xml>".encode()
+
+
+def refused_requests():
+    xml = text_xml("oUserA", "hello")
+    params, body = WECHAT.request(xml)
+    old = str(int(time.time()) - 600)
+    stale = {**params, "timestamp": old, "signature": signature(TOKEN, old, params["nonce"]),
+             "msg_signature": signature(TOKEN, old, params["nonce"], WECHAT.crypto.encrypt(xml))}
+    other_app = MessageCrypto(TOKEN, AES_KEY, "wx_someone_else")
+    other_key = MessageCrypto(TOKEN, "ZYXWVUTSRQPONMLKJIHGFEDCBA9876543210zyxwvut", APP_ID)
+    return {
+        "bad url signature": (403, {**params, "signature": "0" * 40}, body),
+        "missing url signature": (403, {k: v for k, v in params.items() if k != "signature"}, body),
+        "missing msg_signature": (403, {k: v for k, v in params.items() if k != "msg_signature"}, body),
+        "msg_signature is the url signature": (403, {**params, "msg_signature": params["signature"]}, body),
+        "old timestamp": (403, stale, body),
+        "wrong appid": (403, *safe_request_with(xml, crypto=other_app)),
+        "another AES key": (400, *safe_request_with(xml, crypto=other_key)),
+        "Encrypt not base64": (400, *safe_request_with(encrypted="%%%not-base64%%%")),
+        "safe mode without Encrypt": (400, {**params}, b"<xml><ToUserName>gh</ToUserName></xml>"),
+        "oversized body": (413, params, b"<xml>" + b"x" * MAX_BODY_BYTES + b"</xml>"),
+        "malformed XML": (400, WECHAT.request("x", safe=False)[0], b"<xml><Content>unclosed"),
+        "malformed XML inside Encrypt": (400, *safe_request_with("<xml><Content>unclosed")),
+        "XML bomb": (400, WECHAT.request("x", safe=False)[0], BILLION_LAUGHS),
+        "external entity": (400, WECHAT.request("x", safe=False)[0], EXTERNAL_ENTITY),
+        "XML bomb inside Encrypt": (400, *safe_request_with(BILLION_LAUGHS.decode())),
+        "missing fields": (400, WECHAT.request("x", safe=False)[0], b"<xml><Content>hi</Content></xml>"),
+    }
+
+
+@pytest.mark.parametrize("case", list(refused_requests()))
+async def test_refusals(client, case):
+    status, params, body = refused_requests()[case]
+    assistant = FakeAssistant()
+    async with serve(make_channel(), assistant) as url:
+        response = await client.post(url, params=params, content=body)
+    assert response.status_code == status, response.text
+    assert response.json()["error"]
+    assert "Traceback" not in response.text
+    assert assistant.received == []
+
+
+async def test_an_empty_token_refuses_everything_and_says_so_once(client, caplog):
+    with caplog.at_level(logging.WARNING):
+        channel = make_channel(token="")
+    assert caplog.text.count("WECHAT_TOKEN is empty") == 1
+    assistant = FakeAssistant()
+    async with serve(channel, assistant) as url:
+        get = await client.get(url, params={**WECHAT.url_params(), "echostr": "e"})
+        posted = await post(client, url, text_xml("oUserA", "hello"))
+    assert get.status_code == posted.status_code == 503
+    assert "WECHAT_TOKEN" in posted.json()["error"]
+    assert assistant.received == []
+
+
+async def test_an_invalid_aes_key_refuses_safe_mode_only(client, caplog):
+    with caplog.at_level(logging.ERROR):
+        channel = make_channel(encoding_aes_key="not-a-key")
+    assert "EncodingAESKey must be 43 characters" in caplog.text
+    async with serve(channel, FakeAssistant()) as url:
+        assert (await post(client, url, text_xml("oUserA", "hi"))).status_code == 503
+        assert await say(client, url, text_xml("oUserA", "hi"), safe=False) == "answer to hi"
+
+
+# WeChat's retries
+
+async def test_a_retried_message_is_answered_from_the_first_turn(client):
+    assistant = FakeAssistant()
+    xml = text_xml("oUserA", "怎么激活")
+    async with serve(make_channel(), assistant) as url:
+        answers = [await say(client, url, xml) for _ in range(3)]
+    assert answers == ["answer to 怎么激活"] * 3
+    assert assistant.texts == ["怎么激活"]
+
+
+@pytest.mark.parametrize("store", ["memory", "redis"])
+async def test_concurrent_retries_while_the_first_is_in_flight(client, store, redis_prefix):
+    assistant = FakeAssistant(delay=1.0)
+    state = RedisState(REDIS_URL, prefix=redis_prefix) if store == "redis" else None
+    xml = text_xml("oUserA", "怎么激活")
+    async with serve(make_channel(state=state), assistant) as url:
+        first = asyncio.ensure_future(say(client, url, xml))
+        await asyncio.sleep(0.2)
+        answers = await asyncio.gather(first, say(client, url, xml), say(client, url, xml))
+    assert answers == ["answer to 怎么激活"] * 3
+    assert assistant.texts == ["怎么激活"]
+    if state:
+        await state.close()
+
+
+async def test_two_replicas_sharing_redis_run_a_message_once(client, redis_prefix):
+    assistant = FakeAssistant(delay=0.8)
+    xml = text_xml("oUserA", "挂失")
+    stores = [RedisState(REDIS_URL, prefix=redis_prefix) for _ in range(2)]
+    async with serve(make_channel(state=stores[0]), assistant) as url_a, \
+            serve(make_channel(state=stores[1]), assistant) as url_b:
+        answers = await asyncio.gather(say(client, url_a, xml), say(client, url_b, xml), say(client, url_b, xml))
+    assert answers == ["answer to 挂失"] * 3
+    assert assistant.texts == ["挂失"]
+    for store in stores:
+        await store.close()
+
+
+async def test_a_retried_event_is_handled_once(client):
+    channel = make_channel()
+    created = int(time.time())
+    xml = event_xml("oUserA", "subscribe", create_time=created)
+    async with serve(channel, FakeAssistant()) as url:
+        assert await say(client, url, xml) == replies.WELCOME
+        assert await channel.state.outcome(f"event:oUserA:{created}:subscribe") == Outcome(REPLIED, replies.WELCOME)
+        assert await say(client, url, xml) == replies.WELCOME  # from the stored outcome
+        assert not await channel.state.claim(f"event:oUserA:{created}:subscribe")
+        assert await say(client, url, event_xml("oUserA", "unsubscribe", create_time=created + 1)) is None
+
+
+# the slow path: `success` now, the answer by the customer-service API
+
+async def test_a_slow_turn_answers_success_and_delivers_by_the_api(client, fake_api):
+    assistant = FakeAssistant(delay=1.5)
+    channel = make_channel(api_base=fake_api.base_url, reply_seconds=0.5)
+    xml = text_xml("oSlowUser", "慢问题")
+    async with serve(channel, assistant) as url:
+        started = time.monotonic()
+        assert await say(client, url, xml) is None  # `success`
+        assert time.monotonic() - started < 1.4
+        assert await say(client, url, xml) is None  # a retry: `success` at once, no second turn
+        sent = await fake_api.sent_messages(1)
+        assert sent == [{"touser": "oSlowUser", "msgtype": "text", "text": {"content": "answer to 慢问题"}}]
+        assert await say(client, url, xml) is None  # a retry after delivery: still `success`
+        assert await say(client, url, text_xml("oSlowUser", "又一个慢问题")) is None
+        await fake_api.sent_messages(2)
+    assert [m["text"]["content"] for m in fake_api.sent] == ["answer to 慢问题", "answer to 又一个慢问题"]
+    assert assistant.texts == ["慢问题", "又一个慢问题"]
+    assert fake_api.token_requests == 1  # cached
+
+
+async def test_a_slow_turn_survives_an_expired_token(client, fake_api):
+    channel = make_channel(api_base=fake_api.base_url, reply_seconds=0.2)
+    async with serve(channel, FakeAssistant(delay=0.5)) as url:
+        await say(client, url, text_xml("oSlowUser", "one"))
+        await fake_api.sent_messages(1)
+        fake_api.send_errcodes = [42001]
+        await say(client, url, text_xml("oSlowUser", "two"))
+        await fake_api.sent_messages(2)
+    assert [m["text"]["content"] for m in fake_api.sent] == ["answer to one", "answer to two"]
+    assert fake_api.token_requests == 2
+
+
+async def test_a_failed_delivery_is_logged_without_text_or_openid(client, fake_api, caplog):
+    channel = make_channel(api_base=fake_api.base_url, reply_seconds=0.2)
+    fake_api.send_errcodes = [45015]
+    with caplog.at_level(logging.INFO):
+        async with serve(channel, FakeAssistant(delay=0.5)) as url:
+            assert await say(client, url, text_xml("oPrivateOpenId", "我的身份证号")) is None
+    assert fake_api.sent == [] and fake_api.send_attempts == 1
+    assert "45015" in caplog.text and "not delivered" in caplog.text
+    assert "oPrivateOpenId" not in caplog.text and "身份证" not in caplog.text
+
+
+async def test_a_turn_finishes_and_is_delivered_when_wechat_hangs_up(fake_api):
+    """sanic cancels the handler when the client disconnects; the turn must go on."""
+    assistant = FakeAssistant(delay=1.0)
+    channel = make_channel(api_base=fake_api.base_url, reply_seconds=4.5)
+    async with serve(channel, assistant) as url:
+        params, body = WECHAT.request(text_xml("oGoneUser", "挂断"))
+        async with httpx.AsyncClient(timeout=0.3) as impatient:
+            with pytest.raises(httpx.TimeoutException):
+                await impatient.post(url, params=params, content=body)
+        sent = await fake_api.sent_messages(1)
+    assert sent == [{"touser": "oGoneUser", "msgtype": "text", "text": {"content": "answer to 挂断"}}]
+    assert assistant.texts == ["挂断"]
+
+
+# what the user sees
+
+def did_you_mean(text):
+    if text != "卡":
+        return [{"text": f"payload {text}" if text.startswith("/") else f"answer to {text}"}]
+    return [{"text": "您是想问以下哪个问题？", "buttons": [
+        {"title": "补办后要激活吗", "payload": "/faq_activate"}, {"title": "都不是", "payload": "/out_of_scope"}]}]
+
+
+async def test_numbered_options_send_the_payload(client):
+    assistant = FakeAssistant(did_you_mean)
+    async with serve(make_channel(), assistant) as url:
+        shown = await say(client, url, text_xml("oUserA", "卡"))
+        assert shown == "您是想问以下哪个问题？\n1. 补办后要激活吗\n2. 都不是\n回复数字选择"
+        assert await say(client, url, text_xml("oUserB", "1")) == "answer to 1"  # B has no options
+        assert await say(client, url, text_xml("oUserA", "１")) == "payload /faq_activate"
+        assert await say(client, url, text_xml("oUserA", "1")) == "answer to 1"  # the options were replaced
+    assert assistant.texts == ["卡", "1", "/faq_activate", "1"]
+
+
+LONG = "补办社保卡相当于重新制发一张新卡，拿到新卡后要重新激活才能正常使用。" * 60
+
+
+async def test_a_long_answer_comes_in_parts(client):
+    assistant = FakeAssistant(lambda text: [{"text": LONG}])
+    async with serve(make_channel(), assistant) as url:
+        parts = [await say(client, url, text_xml("oUserA", "详细说说"))]
+        while parts[-1].endswith(replies.MORE_POINTER["zh"]):
+            assert len(parts) < 10
+            parts.append(await say(client, url, text_xml("oUserA", "继续")))
+        assert await say(client, url, text_xml("oUserA", "继续")) == replies.NOTHING_MORE["zh"]
+        assert await say(client, url, text_xml("oUserA", "more")) == replies.NOTHING_MORE["en"]
+    assert len(parts) >= 4
+    assert all(len(p.encode("utf-8")) <= replies.MAX_REPLY_BYTES for p in parts)
+    assert "".join(p.replace("\n" + replies.MORE_POINTER["zh"], "") for p in parts) == LONG
+    assert assistant.texts == ["详细说说"]  # "继续" never went to the assistant
+
+
+async def test_subscribe_welcome_and_message_types(client):
+    assistant = FakeAssistant()
+    async with serve(make_channel(), assistant) as url:
+        welcome = await say(client, url, event_xml("oNew", "subscribe"))
+        assert "社保卡" in welcome and "挂失" in welcome and "激活" in welcome and "人工" in welcome
+        assert await say(client, url, image_xml("oNew")) == replies.UNSUPPORTED
+        assert "文字和语音" in replies.UNSUPPORTED
+        assert await say(client, url, voice_xml("oNew")) == replies.UNSUPPORTED
+        assert await say(client, url, voice_xml("oNew", "怎么激活社保卡")) == "answer to 怎么激活社保卡"
+        assert await say(client, url, event_xml("oNew", "CLICK")) == replies.UNSUPPORTED
+        assert await say(client, url, event_xml("oNew", "unsubscribe")) is None
+    assert assistant.texts == ["怎么激活社保卡"]
+    assert assistant.received[0].metadata == {"wechat": {"msg_type": "voice"}}
+
+
+async def test_a_failing_turn_gets_an_apology(client):
+    assistant = FakeAssistant(lambda text: [RuntimeError("model exploded")])
+    async with serve(make_channel(), assistant) as url:
+        assert await say(client, url, text_xml("oUserA", "你好")) == replies.TURN_FAILED["zh"]
+        assert await say(client, url, text_xml("oUserA", "hello")) == replies.TURN_FAILED["en"]
+
+
+async def test_the_channel_logs_no_message_text_or_openid(client, caplog):
+    with caplog.at_level(logging.DEBUG):
+        async with serve(make_channel(reply_seconds=0.2), FakeAssistant(delay=0.5)) as url:
+            await say(client, url, text_xml("oPrivateOpenId", "张三的身份证号"))
+            await client.post(url, params={"timestamp": "1"}, content=b"<xml/>")
+    assert "oPrivateOpenId" not in caplog.text and "张三" not in caplog.text
+    assert "refused a request" in caplog.text
+
+
+async def test_the_handed_off_outcome_is_stored_for_retries(client):
+    channel = make_channel(reply_seconds=0.1)
+    xml = text_xml("oUserA", "slow", msg_id=123456789)
+    async with serve(channel, FakeAssistant(delay=0.4)) as url:
+        assert await say(client, url, xml) is None
+        assert await channel.state.outcome("msg:123456789") == Outcome(HANDED_OFF)
