@@ -16,10 +16,11 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help venv train run test eval shell lint clean
+.PHONY: help venv train run cluster test eval shell lint clean
 
 help:
 	@echo "make run    install (first time), train if data or config changed, start everything"
+	@echo "make cluster  the same with 2 Rasa and 2 action server replicas behind nginx, PostgreSQL, Redis"
 	@echo "make test   everything CI checks"
 	@echo "make train  train the model if data or config changed"
 	@echo "make eval   NLU figures on the held-out test set (+ reports/confusion_matrix.png)"
@@ -45,6 +46,16 @@ $(MODEL): $(VENV)/.installed $(TRAINING_INPUTS)
 train: $(MODEL)
 
 run: $(MODEL)
+	$(PY) -m bot run
+
+# Nothing but settings differs from `make run` (README: Deploying past one machine);
+# a value already in the environment wins.
+cluster: $(MODEL)
+	bash scripts/ensure_services.sh postgres redis nginx
+	RASA_REPLICAS=$${RASA_REPLICAS:-2} ACTION_SERVER_REPLICAS=$${ACTION_SERVER_REPLICAS:-2} \
+	TRACKER_DB_URL=$${TRACKER_DB_URL:-postgresql://127.0.0.1:5432/helpdesk_tracker} \
+	BACKEND_DB_URL=$${BACKEND_DB_URL:-postgresql://127.0.0.1:5432/helpdesk_backend} \
+	REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:6379/0} \
 	$(PY) -m bot run
 
 test: $(MODEL)

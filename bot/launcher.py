@@ -14,10 +14,10 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
-from typing import Dict, List
+from typing import Dict, List, Tuple
 
-from bot import settings
-from bot.processes import Service, ServiceGroup
+from bot import cluster, settings
+from bot.processes import Service, ServiceGroup, free_port
 
 BIN = Path(sys.executable).parent
 
@@ -29,13 +29,27 @@ def latest_model(model_dir: str) -> Path:
     return models[-1]
 
 
-def action_server(env: Dict[str, str], log_dir: Path) -> Service:
+def action_server(env: Dict[str, str], log_dir: Path, port: str = "", replica: str = "") -> Service:
+    port = port or env["ACTION_SERVER_PORT"]
     return Service(
-        "action server",
-        [sys.executable, "-m", "rasa_sdk", "--actions", "actions",
-         "--port", env["ACTION_SERVER_PORT"]],
-        f"http://{env['HELPDESK_HOST']}:{env['ACTION_SERVER_PORT']}/health",
-        log_dir / "actions.log",
+        f"action server{replica}",
+        [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", port],
+        f"http://{env['HELPDESK_HOST']}:{port}/health",
+        log_dir / f"actions{replica}.log",
+    )
+
+
+def rasa_server(env: Dict[str, str], log_dir: Path, port: str = "", replica: str = "") -> Service:
+    host, port = env["HELPDESK_HOST"], port or env["RASA_PORT"]
+    return Service(
+        f"rasa server{replica}",
+        [str(BIN / "rasa"), "run", "--enable-api", "--auth-token", env["RASA_AUTH_TOKEN"],
+         "--model", str(latest_model(env["MODEL_DIR"])),
+         "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
+         "--interface", host, "--port", port,
+         "--log-file", str(log_dir / f"rasa{replica}.log")],
+        f"http://{host}:{port}/",
+        log_dir / f"rasa{replica}.out",
     )
 
 
@@ -57,23 +71,23 @@ def web(env: Dict[str, str], log_dir: Path) -> Service:
     )
 
 
+def _replicated(factory, env: Dict[str, str], log_dir: Path, count: int) -> Tuple[List[Service], List[int]]:
+    """One process on its public port, or `count` replicas on free loopback ports (nginx in front)."""
+    if count == 1:
+        return [factory(env, log_dir)], []
+    ports = [free_port(env["HELPDESK_HOST"]) for _ in range(count)]
+    return [factory(env, log_dir, str(port), f"-{i + 1}") for i, port in enumerate(ports)], ports
+
+
 def services(env: Dict[str, str], log_dir: Path) -> List[Service]:
-    host = env["HELPDESK_HOST"]
-    return [
-        backend(env, log_dir),
-        action_server(env, log_dir),
-        Service(
-            "rasa server",
-            [str(BIN / "rasa"), "run", "--enable-api", "--auth-token", env["RASA_AUTH_TOKEN"],
-             "--model", str(latest_model(env["MODEL_DIR"])),
-             "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
-             "--interface", host, "--port", env["RASA_PORT"],
-             "--log-file", str(log_dir / "rasa.log")],
-            f"http://{host}:{env['RASA_PORT']}/",
-            log_dir / "rasa.out",
-        ),
-        web(env, log_dir),
-    ]
+    """The processes in start order; with RASA_REPLICAS / ACTION_SERVER_REPLICAS
+    above 1, replicas behind nginx (bot/cluster.py)."""
+    actions, action_ports = _replicated(action_server, env, log_dir, cluster.replicas(env, "ACTION_SERVER_REPLICAS"))
+    rasa, rasa_ports = _replicated(rasa_server, env, log_dir, cluster.replicas(env, "RASA_REPLICAS"))
+    front = []
+    if rasa_ports or action_ports:
+        front = [cluster.nginx(env, rasa_ports, action_ports, Path(env["RUN_DIR"]), log_dir)]
+    return [backend(env, log_dir), *actions, *rasa, *front, web(env, log_dir)]
 
 
 def prepare_environment() -> Dict[str, str]:
@@ -85,6 +99,9 @@ def prepare_environment() -> Dict[str, str]:
     os.environ["SANIC_HOST"] = env["HELPDESK_HOST"]  # rasa_sdk binds to it
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     Path(env["TRACKER_DB"]).parent.mkdir(parents=True, exist_ok=True)
+    Path(env["RUN_DIR"]).mkdir(parents=True, exist_ok=True)
+    for name in ("TRACKER_DB_URL", "BACKEND_DB_URL"):
+        cluster.ensure_postgres_database(env[name])
     return dict(os.environ)
 
 
@@ -127,7 +144,10 @@ def run() -> int:
         print("starting the card backend, the action server, the Rasa server and the web process "
               "(loading the model takes a while)...", flush=True)
         group.start()
+        state = Path(env["RUN_DIR"]) / "processes.json"
+        group.write_state(state)
         host = env["HELPDESK_HOST"]
+        replicas = [s.name for s in group.services if s.name[-2:-1] == "-"]
         print(
             "READY\n"
             f"  chat widget:    http://{host}:{env['WEB_PORT']}/\n"
@@ -135,11 +155,12 @@ def run() -> int:
             f"  REST channel:   POST http://{host}:{env['RASA_PORT']}/webhooks/rest/webhook\n"
             f"  card backend:   {env['BACKEND_URL']}  (API: {env['BACKEND_URL']}/openapi.json)\n"
             f"  action server:  http://{host}:{env['ACTION_SERVER_PORT']}/health\n"
-            f"  logs:           {log_dir}\n"
-            "Press Ctrl-C to stop.",
+            f"  logs:           {log_dir}   processes: {state}\n"
+            + (f"  behind nginx:   {', '.join(replicas)}\n" if replicas else "")
+            + "Press Ctrl-C to stop.",
             flush=True,
         )
-        return group.wait()
+        return group.supervise(on_change=lambda: group.write_state(state))
     except KeyboardInterrupt:
         print("\nstopping...", flush=True)
         return 0

@@ -6,8 +6,10 @@ answers, and stopped with SIGTERM (then SIGKILL) together with the others.
 """
 from __future__ import annotations
 
+import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -18,6 +20,13 @@ from pathlib import Path
 from typing import Dict, List, Optional
 
 from bot.paths import ROOT
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port nothing listens on now (the OS picks it)."""
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
 
 
 @dataclass
@@ -93,15 +102,39 @@ class ServiceGroup:
             self.stop()
             raise
 
-    def wait(self) -> int:
-        """Blocks until a service exits; returns its exit code."""
+    def supervise(self, max_restarts: int = 5, window: float = 300.0, on_change=None) -> int:
+        """Blocks while the services run; one that exits is started again (a
+        replica killed by the OOM killer or by hand comes back). A service that
+        exits more than `max_restarts` times within `window` seconds is broken:
+        returns its exit code. `on_change()` is called after each restart."""
+        restarts: Dict[str, List[float]] = {}
         while True:
             for service in self.services:
                 code = service.exited()
-                if code is not None:
-                    print(f"{service.name} exited with code {code}", file=sys.stderr)
+                if code is None:
+                    continue
+                now = time.monotonic()
+                recent = [t for t in restarts.get(service.name, []) if now - t < window] + [now]
+                restarts[service.name] = recent
+                if len(recent) > max_restarts:
+                    print(f"{service.name} exited with code {code} {len(recent)} times "
+                          f"in {window:.0f}s; stopping", file=sys.stderr, flush=True)
                     return code or 1
+                print(f"{service.name} exited with code {code}; starting it again", file=sys.stderr, flush=True)
+                service.start(self.env)
+                if on_change:
+                    on_change()
             time.sleep(0.5)
+
+    def write_state(self, path: Path) -> None:
+        """The running processes (name, pid, health URL, log) as JSON, for
+        operators and for the fault tests that kill one."""
+        state = [
+            {"name": s.name, "pid": s.process.pid if s.process else None, "health_url": s.health_url,
+             "log": str(s.log_path) if s.log_path else None}
+            for s in self.services
+        ]
+        path.write_text(json.dumps(state, indent=2))
 
     def stop(self) -> None:
         # Reverse order: front ends first, the services they call last.

@@ -104,6 +104,7 @@ SETTINGS: List[Setting] = [
     Setting("ACTION_SERVER_REPLICAS", "1", "Action server processes; more than one puts nginx in front."),
     Setting("MODEL_DIR", str(MODELS), "Where trained models are written and loaded from."),
     Setting("LOG_DIR", str(VAR / "log"), "Where the launcher writes each process's log."),
+    Setting("RUN_DIR", str(VAR / "run"), "Where the launcher writes what one start needs: nginx.conf, processes.json."),
     Setting("LOG_LEVEL", "INFO", "Log level of every process (DEBUG logs user text: keep it off in production)."),
     Setting("RASA_TELEMETRY_ENABLED", "false", "Rasa's own telemetry (there is no network to send it to)."),
 ]

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Makes sure the services the tests use are running on this machine:
+# Makes sure the services the tests use are running on this machine
+# (`ensure_services.sh [chromium] [nginx] [postgres] [redis]`, default all):
 #   Debian's chromium (the browser tests drive it through Playwright's executable_path),
+#   nginx (in front of replicas in cluster mode),
 #   PostgreSQL on 127.0.0.1:5432 with a database `test` the current OS user
 #   can reach without a password (trust), and Redis on 127.0.0.1:6379.
 # Starts whichever is stopped, installs it with apt-get if missing. Idempotent;
@@ -98,6 +100,18 @@ ensure_chromium() {
   command -v chromium >/dev/null || fail "chromium is not on PATH after installing Debian's package"
 }
 
-ensure_chromium
-ensure_postgres
-ensure_redis
+# --- nginx (Debian's package; the launcher runs it in front of replicas) -------------------------
+
+ensure_nginx() {
+  command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || apt_install nginx-light
+}
+
+# With no arguments: everything `make test` needs. `make cluster` asks for postgres redis nginx.
+for what in "${@:-chromium nginx postgres redis}"; do
+  for one in $what; do
+    case "$one" in
+      chromium|nginx|postgres|redis) "ensure_$one" ;;
+      *) fail "unknown service $one (chromium, nginx, postgres, redis)" ;;
+    esac
+  done
+done

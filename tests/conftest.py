@@ -1,7 +1,6 @@
 """Shared fixtures: free ports, and the whole product started as `make run` starts it."""
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -11,14 +10,9 @@ import httpx
 import pytest
 
 from bot.paths import ROOT
+from bot.processes import free_port
 
 MODEL = ROOT / "models" / "helpdesk.tar.gz"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def product_environment(tmp_path: Path, **overrides) -> dict:
@@ -37,6 +31,10 @@ def product_environment(tmp_path: Path, **overrides) -> dict:
         BACKEND_MODE="development",
         TRACKER_DB=str(tmp_path / "tracker.db"),
         LOG_DIR=str(tmp_path / "log"),
+        RUN_DIR=str(tmp_path / "run"),
+        TRACKER_DB_URL="",
+        RASA_REPLICAS="1",
+        ACTION_SERVER_REPLICAS="1",
         RASA_AUTH_TOKEN="test-token",
         RASA_TELEMETRY_ENABLED="false",
         RASA_URL="",

@@ -1,0 +1,129 @@
+"""Replicas behind nginx: what `make run` adds when RASA_REPLICAS or
+ACTION_SERVER_REPLICAS is above 1 (`make cluster` sets both to 2).
+
+nginx (Debian's package, run as a child of the launcher with a configuration
+written under RUN_DIR) listens where the single processes would
+(RASA_PORT, ACTION_SERVER_PORT) and balances over the replicas, which listen
+on free loopback ports. Replicas share nothing but the stores: the tracker
+store (TRACKER_DB_URL, PostgreSQL) and the conversation locks (REDIS_URL), so
+any replica can serve any turn of any conversation.
+"""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Dict, List
+from urllib.parse import urlsplit
+
+from bot.processes import Service
+
+# A replica that refuses a connection is skipped for this long; a request
+# already sent to a replica that dies is not retried (POST is not idempotent):
+# the client gets 502 and may send it again.
+FAIL_TIMEOUT_SECONDS = 5
+# Rasa's turn waits for its action calls; an action waits for the backend.
+READ_TIMEOUT_SECONDS = 120
+
+
+def replicas(env: Dict[str, str], name: str) -> int:
+    try:
+        count = int(env[name])
+    except ValueError:
+        raise SystemExit(f"{name} must be a whole number, not {env[name]!r}") from None
+    if not 1 <= count <= 16:
+        raise SystemExit(f"{name} must be between 1 and 16")
+    return count
+
+
+def _upstream(name: str, host: str, ports: List[int]) -> str:
+    servers = "\n".join(
+        f"        server {host}:{port} max_fails=1 fail_timeout={FAIL_TIMEOUT_SECONDS}s;" for port in ports
+    )
+    return f"    upstream {name} {{\n{servers}\n        keepalive 32;\n    }}\n"
+
+
+def _server(host: str, port: str, upstream: str) -> str:
+    return f"""    server {{
+        listen {host}:{port};
+        location / {{
+            proxy_pass http://{upstream};
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_set_header Host $host;
+            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+            proxy_next_upstream error timeout http_502 http_503;
+            proxy_connect_timeout 2s;
+            proxy_read_timeout {READ_TIMEOUT_SECONDS}s;
+        }}
+    }}
+"""
+
+
+def nginx_config(env: Dict[str, str], rasa_ports: List[int], action_ports: List[int], run_dir: Path,
+                 log_dir: Path) -> str:
+    """nginx.conf for the front of the replicas (only the tiers that have more than one)."""
+    host = env["HELPDESK_HOST"]
+    temp = run_dir / "nginx"
+    blocks = ""
+    if len(rasa_ports) > 1:
+        blocks += _upstream("rasa_servers", host, rasa_ports) + _server(host, env["RASA_PORT"], "rasa_servers")
+    if len(action_ports) > 1:
+        blocks += _upstream("action_servers", host, action_ports) + _server(
+            host, env["ACTION_SERVER_PORT"], "action_servers")
+    temp_paths = "\n".join(
+        f"    {kind}_temp_path {temp / kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    )
+    # The access log holds no message text: REST messages travel in bodies.
+    return f"""# Written by the launcher at each start (bot/cluster.py); edits are lost.
+worker_processes 1;
+daemon off;
+pid {run_dir / 'nginx.pid'};
+error_log {log_dir / 'nginx-error.log'} warn;
+events {{
+    worker_connections 1024;
+}}
+http {{
+    access_log {log_dir / 'nginx-access.log'};
+    client_max_body_size 1m;
+{temp_paths}
+{blocks}}}
+"""
+
+
+def nginx(env: Dict[str, str], rasa_ports: List[int], action_ports: List[int], run_dir: Path,
+          log_dir: Path) -> Service:
+    binary = shutil.which("nginx") or "/usr/sbin/nginx"
+    if not Path(binary).exists():
+        raise SystemExit("nginx is not installed: `apt-get install nginx-light` (scripts/ensure_services.sh does it)")
+    for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
+        (run_dir / "nginx" / kind).mkdir(parents=True, exist_ok=True)
+    config = run_dir / "nginx.conf"
+    config.write_text(nginx_config(env, rasa_ports, action_ports, run_dir, log_dir))
+    port = env["RASA_PORT"] if len(rasa_ports) > 1 else env["ACTION_SERVER_PORT"]
+    health = f"http://{env['HELPDESK_HOST']}:{port}/" + ("" if len(rasa_ports) > 1 else "health")
+    return Service("nginx", [binary, "-c", str(config), "-e", str(log_dir / "nginx-error.log")],
+                   health, log_dir / "nginx.out")
+
+
+def ensure_postgres_database(url: str) -> None:
+    """Creates the database a postgresql:// URL names if it does not exist
+    (Rasa's tracker store and the backend create their tables, not databases)."""
+    if not url.startswith("postgresql"):
+        return
+    import psycopg2
+    from psycopg2 import sql
+
+    parts = urlsplit(url)
+    database = parts.path.lstrip("/")
+    connection = psycopg2.connect(
+        host=parts.hostname, port=parts.port or 5432, user=parts.username, password=parts.password,
+        dbname="postgres", connect_timeout=5,
+    )
+    try:
+        connection.autocommit = True
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,))
+            if cursor.fetchone() is None:
+                cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
+    finally:
+        connection.close()
