@@ -27,10 +27,13 @@ def _message(text: Optional[str], buttons: Any) -> Dict[str, Any]:
 
 
 def history_from_events(events: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
-    """The user and bot messages of a tracker's events, oldest first. A user
-    message that is a button's payload shows as that button's title, as the
-    widget showed it when it was clicked."""
+    """The user and bot messages of a tracker's events, oldest first, as the
+    conversation went: a user message that is a button's payload shows as
+    that button's title (as the widget showed it when it was clicked), and a
+    `rewind` (the two-stage fallback takes back the last user message, then
+    Rasa replays it) removes that message and what followed it."""
     messages: List[Dict[str, Any]] = []
+    buttons_before: List[List[Dict[str, str]]] = []  # the buttons on offer when each message came
     last_buttons: List[Dict[str, str]] = []
     for event in events or []:
         kind = event.get("event")
@@ -38,12 +41,20 @@ def history_from_events(events: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
             text = event["text"]
             shown = next((b["title"] for b in last_buttons if b["payload"] == text), text)
             messages.append({"from": "user", "text": shown, "buttons": []})
+            buttons_before.append(last_buttons)
             last_buttons = []
         elif kind == "bot":
             message = _message(event.get("text"), (event.get("data") or {}).get("buttons"))
             if message["text"] or message["buttons"]:
                 messages.append({"from": "bot", **message})
+                buttons_before.append(last_buttons)
                 last_buttons = message["buttons"] or last_buttons
+        elif kind == "rewind":
+            while messages:
+                removed = messages.pop()
+                last_buttons = buttons_before.pop()
+                if removed["from"] == "user":
+                    break
     return messages
 
 

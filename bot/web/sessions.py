@@ -15,7 +15,7 @@ import secrets
 from typing import Optional
 
 _PURPOSE = b"helpdesk-chat-session:"  # keeps these signatures apart from any other use of the key
-_FORMAT = re.compile(r"^([A-Za-z0-9_-]{22,64})\.([A-Za-z0-9_-]{43})$")
+_FORMAT = re.compile(r"([A-Za-z0-9_-]{22,64})\.([A-Za-z0-9_-]{43})")
 SENDER_PREFIX = "web-"
 
 
@@ -35,7 +35,7 @@ class ChatSessions:
 
     def sender(self, session_id: Optional[str]) -> Optional[str]:
         """The Rasa sender id of a genuine session id; None if missing, malformed or forged."""
-        match = _FORMAT.match(session_id or "")
+        match = _FORMAT.fullmatch(session_id or "")  # fullmatch: "$" would accept a trailing newline
         if not match:
             return None
         nonce, signature = match.groups()

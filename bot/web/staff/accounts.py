@@ -12,7 +12,7 @@ from bot.web.staff.models import StaffSession, StaffUser
 from bot.web.staff.passwords import DUMMY_HASH, hash_password, verify_password
 from bot.web.staff.store import utcnow
 
-USERNAME = re.compile(r"^[a-z0-9][a-z0-9_.@-]{0,63}$")
+USERNAME = re.compile(r"[a-z0-9][a-z0-9_.@-]{0,63}")
 
 
 class AccountError(ValueError):
@@ -26,7 +26,7 @@ def normalize_username(username: str) -> str:
 def check_new_account(username: str, password: str) -> str:
     """The normalized username, or AccountError."""
     name = normalize_username(username)
-    if not USERNAME.match(name):
+    if not USERNAME.fullmatch(name):
         raise AccountError("a username has 1 to 64 characters: letters, digits and _ . @ - (starting with a letter or digit)")
     if len(password or "") < MIN_PASSWORD_CHARS:
         raise AccountError(f"the password must have at least {MIN_PASSWORD_CHARS} characters")

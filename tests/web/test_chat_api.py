@@ -1,0 +1,156 @@
+"""The widget's API and the pages' headers against the running product
+(`product`: Rasa, action server, backend and web as `make run` starts them),
+and against a web process whose Rasa is down."""
+from __future__ import annotations
+
+import socket
+
+import httpx
+import pytest
+
+from tests.web.conftest import start_web
+
+
+def error_code(response, status):
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/json")
+    assert "Traceback" not in response.text
+    return response.json()["error"]["code"]
+
+
+@pytest.fixture(scope="module")
+def web_url(product):
+    return product.web_url
+
+
+@pytest.fixture()
+def chat(web_url):
+    with httpx.Client(base_url=web_url, timeout=60) as client:
+        response = client.post("/api/chat/sessions")
+        assert response.status_code == 201
+        client.headers["X-Chat-Session"] = response.json()["session"]
+        yield client
+
+
+def test_the_launcher_prints_the_widget_and_staff_urls(product):
+    banner = product.output.read_text()
+    assert f"{product.web_url}/" in banner and f"{product.web_url}/staff" in banner
+
+
+def test_a_turn_and_its_history(chat):
+    response = chat.post("/api/chat/messages", json={"message": "补办的社保卡需要重新激活吗?"})
+    assert response.status_code == 200, response.text
+    answer = response.json()["messages"][0]["text"]
+    assert "需要" in answer and "激活" in answer
+    response = chat.post("/api/chat/messages", json={"message": "激活"})
+    buttons = response.json()["messages"][0]["buttons"]
+    methods = next(b for b in buttons if b["title"] == "有哪些激活方式")
+    assert chat.post("/api/chat/messages", json={"message": methods["payload"]}).status_code == 200
+
+    history = chat.get("/api/chat/history").json()["messages"]
+    users = [m["text"] for m in history if m["from"] == "user"]
+    assert users == ["补办的社保卡需要重新激活吗?", "激活", "有哪些激活方式"]  # the click shows as its title
+    assert sum(1 for m in history if m["from"] == "bot" and m["buttons"]) == 1
+    assert "激活" in history[-1]["text"]
+
+
+def test_personal_data_in_the_history_is_masked(chat):
+    chat.post("/api/chat/messages", json={"message": "我的身份证号是440524188001010014，电话13800000002"})
+    history = chat.get("/api/chat/history").json()["messages"]
+    shown = " ".join(m["text"] for m in history)
+    assert "440524188001010014" not in shown and "13800000002" not in shown
+
+
+def test_sessions_do_not_see_each_other(web_url, chat):
+    chat.post("/api/chat/messages", json={"message": "补卡要带什么材料"})
+    with httpx.Client(base_url=web_url, timeout=30) as other:
+        session = other.post("/api/chat/sessions").json()["session"]
+        assert other.get("/api/chat/history", headers={"X-Chat-Session": session}).json() == {"messages": []}
+
+
+@pytest.mark.parametrize("session", [None, "", "someone-else", "web-abc", "a" * 32,
+                                     "a" * 32 + "." + "b" * 43])
+def test_forged_or_missing_sessions_are_refused(web_url, session):
+    headers = {} if session is None else {"X-Chat-Session": session}
+    with httpx.Client(base_url=web_url, timeout=30, headers=headers) as client:
+        assert error_code(client.get("/api/chat/history"), 403) == "invalid_session"
+        assert error_code(client.post("/api/chat/messages", json={"message": "你好"}), 403) == "invalid_session"
+
+
+def test_a_tampered_session_is_refused(chat):
+    nonce, signature = chat.headers["X-Chat-Session"].split(".")
+    tampered = ("B" if nonce[0] != "B" else "C") + nonce[1:] + "." + signature
+    response = chat.get("/api/chat/history", headers={"X-Chat-Session": tampered})
+    assert error_code(response, 403) == "invalid_session"
+
+
+@pytest.mark.parametrize("content,status,code", [
+    (b"{not json", 400, "invalid_json"),
+    (b"[]", 400, "invalid_json"),
+    (b'"hello"', 400, "invalid_json"),
+    (b'{"message": NaN}', 400, "invalid_json"),
+    (b"\xff\xfe", 400, "invalid_json"),
+    (b"{}", 422, "invalid_request"),
+    (b'{"message": ""}', 422, "invalid_request"),
+    (b'{"message": "   \\n "}', 422, "invalid_request"),
+    (b'{"message": 42}', 422, "invalid_request"),
+    (b'{"message": "a\\u0000b"}', 422, "invalid_request"),
+    ('{"message": "%s"}' % ("长" * 1001), 413, "too_long"),
+    (b'{"message": "' + b"a" * 20000 + b'"}', 413, "payload_too_large"),
+])
+def test_bad_messages_get_a_clear_answer(chat, content, status, code):
+    if isinstance(content, str):
+        content = content.encode()
+    response = chat.post("/api/chat/messages", content=content, headers={"Content-Type": "application/json"})
+    assert error_code(response, status) == code
+    assert response.json()["error"]["message"]
+
+
+def test_a_message_of_1000_characters_is_accepted(chat):
+    assert chat.post("/api/chat/messages", json={"message": "社" * 1000}).status_code == 200
+
+
+def test_pages_and_static_files_carry_the_security_headers(web_url):
+    with httpx.Client(base_url=web_url, timeout=30) as client:
+        for path in ("/", "/staff/login", "/static/widget.js", "/static/widget.css", "/api/chat/sessions"):
+            response = client.get(path) if path != "/api/chat/sessions" else client.post(path)
+            assert response.status_code in (200, 201), path
+            csp = response.headers["content-security-policy"]
+            assert "script-src 'self'" in csp and "unsafe-inline" not in csp and "frame-ancestors 'none'" in csp
+            assert response.headers["x-content-type-options"] == "nosniff"
+            assert response.headers["x-frame-options"] == "DENY"
+        page = client.get("/").text
+        assert '<meta name="viewport"' in page and "<script>" not in page and " on" not in page.split("<body", 1)[1]
+        assert client.get("/static/widget.js").headers["content-type"].startswith("text/javascript")
+
+
+def test_unknown_routes_and_methods_are_json(web_url):
+    with httpx.Client(base_url=web_url, timeout=30) as client:
+        assert error_code(client.get("/nothing"), 404) == "not_found"
+        assert error_code(client.get("/static/../app.py"), 404) == "not_found"
+        assert error_code(client.put("/api/chat/messages"), 405) == "method_not_allowed"
+
+
+
+def test_a_negative_content_length_is_refused_at_once(web_url):
+    # Raw socket: HTTP clients refuse to send this. sanic 21.12 alone would hang on it.
+    host, port = web_url.rsplit("/", 1)[1].split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as connection:
+        connection.sendall(b"POST /api/chat/sessions HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n")
+        assert connection.recv(4096).startswith(b"HTTP/1.1 400")
+
+
+def test_rasa_down_is_503_and_the_session_still_works_later(tmp_path):
+    web = start_web(tmp_path, f"sqlite:///{tmp_path / 'staff.db'}")  # RASA_URL: nothing listens
+    try:
+        with web.client() as client:
+            session = client.post("/api/chat/sessions").json()["session"]
+            client.headers["X-Chat-Session"] = session
+            response = client.post("/api/chat/messages", json={"message": "补卡要带什么材料"})
+            assert error_code(response, 503) == "assistant_unavailable"
+            assert response.headers["retry-after"]
+            assert error_code(client.get("/api/chat/history"), 503) == "assistant_unavailable"
+        log = web.log_path.read_text()
+        assert "补卡" not in log  # no message text in the log
+    finally:
+        web.group.stop()

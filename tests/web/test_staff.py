@@ -1,0 +1,193 @@
+"""Staff accounts, logins and the lookup API against a real web process, on
+SQLite and on PostgreSQL (the `web` fixture; Rasa and the backend are down,
+so the search ranks by keywords and the tickets are unavailable)."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from tests.web.conftest import STAFF_PASSWORD, STAFF_USER, login, start_web
+
+
+@pytest.fixture(autouse=True)
+def no_failed_logins(web):
+    """Each test starts with an empty throttle (all tests come from 127.0.0.1)."""
+    web.execute("DELETE FROM staff_login_failures")
+    yield
+
+
+def error_code(response, status):
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/json")
+    return response.json()["error"]["code"]
+
+
+def test_the_account_from_the_environment_is_stored_as_an_scrypt_hash(web):
+    stored = web.scalar("SELECT password_hash FROM staff_users WHERE username = :u", u=STAFF_USER)
+    assert stored.startswith("scrypt$") and STAFF_PASSWORD not in stored
+
+
+def test_login_sets_a_strict_http_only_cookie_and_logout_ends_the_session(web):
+    with web.client() as client:
+        assert error_code(client.get("/api/staff/me"), 401) == "login_required"
+        response = login(client)
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert body["username"] == STAFF_USER and body["csrf_token"]
+        cookie = response.headers["set-cookie"]
+        for flag in ("HttpOnly", "SameSite=Strict", "Path=/", "Max-Age=28800"):
+            assert flag in cookie
+        token = client.cookies["staff_session"]
+        assert web.scalar("SELECT count(*) FROM staff_sessions WHERE token_hash = :t", t=token) == 0  # stored hashed
+        assert client.get("/api/staff/me").json()["username"] == STAFF_USER
+        assert client.get("/staff").status_code == 200
+
+        assert error_code(client.post("/api/staff/logout"), 403) == "csrf_token_invalid"
+        assert error_code(client.post("/api/staff/logout", headers={"X-CSRF-Token": body["csrf_token"],
+                                                                    "Origin": "http://evil.example"}), 403) == "cross_origin"
+        response = client.post("/api/staff/logout", headers={"X-CSRF-Token": body["csrf_token"], "Origin": web.url})
+        assert response.status_code == 200 and "Max-Age=0" in response.headers["set-cookie"]
+        client.cookies.set("staff_session", token)  # the old cookie, replayed
+        assert error_code(client.get("/api/staff/me"), 401) == "login_required"
+
+
+def test_the_staff_page_needs_a_login(web):
+    with web.client() as client:
+        response = client.get("/staff")
+        assert response.status_code == 303 and response.headers["location"] == "/staff/login"
+        page = client.get("/staff/login")
+        assert page.status_code == 200 and 'id="login-form"' in page.text
+        for path in ("/api/faq/search?q=补卡", "/api/staff/tickets"):
+            assert error_code(client.get(path), 401) == "login_required"
+
+
+@pytest.mark.parametrize("body,status", [
+    ({"username": STAFF_USER, "password": "wrong-password"}, 401),
+    ({"username": "nobody", "password": STAFF_PASSWORD}, 401),
+    ({"username": STAFF_USER.upper(), "password": STAFF_PASSWORD}, 200),  # usernames ignore case
+    ({"username": STAFF_USER}, 422),
+    ({"username": "", "password": "x"}, 422),
+    ({"username": ["x"], "password": "x"}, 422),
+])
+def test_login_answers(web, body, status):
+    with web.client() as client:
+        assert client.post("/api/staff/login", json=body).status_code == status
+
+
+def test_login_from_another_origin_is_refused(web):
+    with web.client() as client:
+        response = client.post("/api/staff/login", json={"username": STAFF_USER, "password": STAFF_PASSWORD},
+                               headers={"Origin": "http://evil.example"})
+        assert error_code(response, 403) == "cross_origin"
+
+
+def test_a_session_expires(web):
+    with web.client() as client:
+        login(client)
+        web.execute("UPDATE staff_sessions SET expires_at = :t", t="2000-01-01 00:00:00")
+        assert error_code(client.get("/api/staff/me"), 401) == "login_required"
+        assert client.get("/staff").status_code == 303
+
+
+def test_five_failures_throttle_the_username_in_the_database_across_processes(web, tmp_path):
+    with web.client() as client:
+        for _ in range(5):
+            assert login(client, password="wrong-password").status_code == 401
+        response = login(client)  # even the right password
+        assert error_code(response, 429) == "too_many_failures"
+        assert 880 <= int(response.headers["retry-after"]) <= 900
+    assert web.scalar("SELECT count(*) FROM staff_login_failures WHERE username = :u", u=STAFF_USER) == 5
+    # A second web process on the same database refuses too.
+    other = start_web(tmp_path, web.db_url, STAFF_USER="", STAFF_PASSWORD="")
+    try:
+        with other.client() as client:
+            assert login(client).status_code == 429
+    finally:
+        other.group.stop()
+    # Once the failures leave the 15-minute window, the right password works again.
+    web.execute("UPDATE staff_login_failures SET created_at = :t", t="2000-01-01 00:00:00")
+    with web.client() as client:
+        assert login(client).status_code == 200
+        assert web.scalar("SELECT count(*) FROM staff_login_failures WHERE username = :u", u=STAFF_USER) == 0
+
+
+def test_five_failures_from_one_address_throttle_every_username(web):
+    with web.client() as client:
+        for number in range(5):
+            assert login(client, username=f"guess{number}", password="wrong-password").status_code == 401
+        assert login(client).status_code == 429
+
+
+def _add_staff(web, *args, password=None, stdin=subprocess.DEVNULL):
+    env = dict(web.env, STAFF_PASSWORD=password or "")
+    return subprocess.run([sys.executable, "-m", "bot.web", "add-staff", *args], env=env, stdin=stdin,
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_the_cli_adds_and_resets_an_account(web):
+    result = _add_staff(web, "Phone7", password="phone-desk-password-7")
+    assert result.returncode == 0 and "phone7 added" in result.stdout
+    with web.client() as client:
+        assert login(client, "phone7", "phone-desk-password-7").status_code == 200
+        result = _add_staff(web, "phone7", password="a-new-password-for-7")
+        assert result.returncode == 0 and "reset" in result.stdout
+        assert client.get("/api/staff/me").status_code == 401  # a reset ends the account's sessions
+        assert login(client, "phone7", "phone-desk-password-7").status_code == 401
+        assert login(client, "phone7", "a-new-password-for-7").status_code == 200
+
+
+@pytest.mark.parametrize("args,password,message", [
+    (["short1"], "too-short", "at least 10 characters"),
+    (["bad name"], "long-enough-password", "username"),
+    (["nopassword"], None, "STAFF_PASSWORD"),  # no terminal to ask in
+])
+def test_the_cli_refuses_bad_accounts(web, args, password, message):
+    result = _add_staff(web, *args, password=password)
+    assert result.returncode == 2 and message in result.stderr
+    assert web.scalar("SELECT count(*) FROM staff_users WHERE username = :u", u=args[0]) == 0
+
+
+# --- the lookup API (Rasa down: keywords) -----------------------------------------------------------
+
+@pytest.fixture()
+def staff(web):
+    with web.client() as client:
+        assert login(client).status_code == 200
+        yield client
+
+
+def test_search_falls_back_to_keywords_when_rasa_is_unreachable(staff):
+    body = staff.get("/api/faq/search", params={"q": "补卡要带什么材料"}).json()
+    assert body["method"] == "keywords" and body["fallback_reason"] == "model_unavailable"
+    assert body["language"] == "zh"
+    top = body["results"][0]
+    assert top["key"] == "reissue_documents" and top["method"] == "keywords" and top["score"] > 0
+    assert [a["language"] for a in top["answers"]] == ["zh", "en"]
+    assert "身份证" in top["answers"][0]["answer"] and "identity" in top["answers"][1]["answer"].lower()
+
+
+def test_search_language_orders_the_answers(staff):
+    english = staff.get("/api/faq/search", params={"q": "补卡要带什么材料", "lang": "en"}).json()
+    assert [a["language"] for a in english["results"][0]["answers"]] == ["en", "zh"]
+    guessed = staff.get("/api/faq/search", params={"q": "what is the legal basis"}).json()
+    top = guessed["results"][0]
+    assert guessed["language"] == "en" and top["key"] == "legal_basis"
+    assert top["answers"][0]["legal_ref"] and top["answers"][1]["legal_ref"]
+
+
+@pytest.mark.parametrize("params", [
+    {}, {"q": ""}, {"q": "   "}, {"q": "x" * 501}, {"q": "补卡", "lang": "fr"}, {"q": "补卡", "extra": "1"},
+    [("q", "补卡"), ("q", "激活")],
+])
+def test_search_refuses_bad_queries(staff, params):
+    assert error_code(staff.get("/api/faq/search", params=params), 422) == "invalid_request"
+
+
+def test_search_of_500_characters_is_answered(staff):
+    assert staff.get("/api/faq/search", params={"q": "补" * 500}).status_code == 200
+
+
+def test_tickets_say_when_the_backend_is_down(staff):
+    assert error_code(staff.get("/api/staff/tickets"), 503) == "backend_unavailable"
