@@ -47,7 +47,9 @@ import unicodedata
 from collections import deque
 from typing import Any, Dict, Iterable, List, Optional, Set, Text
 
-from rasa.core.tracker_store import SQLTrackerStore
+import sqlalchemy as sa
+import sqlalchemy.orm
+from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
 from rasa.shared.core.constants import REQUESTED_SLOT
 from rasa.shared.core.events import BotUttered, EntitiesAdded, Event, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
@@ -256,6 +258,14 @@ class RedactingTrackerStore(SQLTrackerStore):
             domain=domain, dialect=dialect, host=host, port=port, db=db, username=username,
             password=password, event_broker=event_broker, login_db=login_db, query=query, **kwargs,
         )
+        if self.engine.dialect.name != "sqlite":
+            # A database server that restarted leaves dead connections in the
+            # pool: test each one as it is checked out, so the first turn after
+            # an outage works instead of failing on a stale connection.
+            url = self.engine.url
+            self.engine.dispose()
+            self.engine = sa.create_engine(url, pool_pre_ping=True, **create_engine_kwargs(url))
+            self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         await super().save(redacted_tracker(tracker))
