@@ -7,7 +7,7 @@ import httpx
 import pytest
 
 from bot.channels.wechat import replies
-from bot.channels.wechat.channel import MAX_BODY_BYTES
+from bot.channels.wechat.channel import MAX_BODY_BYTES, WeChatConfig
 from bot.channels.wechat.crypto import MessageCrypto, signature
 from bot.channels.wechat.state import HANDED_OFF, REPLIED, Outcome, RedisState
 from tests.channels.harness import AES_KEY, APP_ID, REDIS_URL, TOKEN, FakeAssistant, make_channel, serve
@@ -339,3 +339,32 @@ async def test_the_handed_off_outcome_is_stored_for_retries(client):
     async with serve(channel, FakeAssistant(delay=0.4)) as url:
         assert await say(client, url, xml) is None
         assert await channel.state.outcome("msg:123456789") == Outcome(HANDED_OFF)
+
+
+# configuration
+
+def test_credentials_yml_configures_the_channel_from_the_environment(monkeypatch):
+    from rasa.core.run import create_http_input_channels
+
+    from bot.paths import ROOT
+
+    monkeypatch.setenv("WECHAT_TOKEN", "tok")
+    monkeypatch.setenv("WECHAT_APP_ID", "wxabc")
+    monkeypatch.setenv("WECHAT_APP_SECRET", "")
+    monkeypatch.setenv("WECHAT_ENCODING_AES_KEY", AES_KEY)
+    monkeypatch.setenv("WECHAT_API_BASE", "http://127.0.0.1:1")
+    monkeypatch.setenv("WECHAT_REPLY_SECONDS", "3")
+    monkeypatch.setenv("REDIS_URL", "")
+    channels = {c.name(): c for c in create_http_input_channels(None, str(ROOT / "credentials.yml"))}
+    assert set(channels) == {"rest", "wechat"}
+    config = channels["wechat"].config
+    assert (config.token, config.app_id, config.app_secret, config.encoding_aes_key) == ("tok", "wxabc", "", AES_KEY)
+    assert (config.api_base, config.reply_seconds, config.redis_url) == ("http://127.0.0.1:1", 3.0, "")
+    assert channels["wechat"].crypto is not None
+
+
+def test_empty_credentials_take_the_defaults_and_a_bad_deadline_is_refused():
+    config = WeChatConfig.from_credentials({"token": "t", "api_base": "", "reply_seconds": None})
+    assert (config.api_base, config.reply_seconds) == ("https://api.weixin.qq.com", 4.5)
+    with pytest.raises(ValueError, match="WECHAT_REPLY_SECONDS"):
+        WeChatConfig.from_credentials({"reply_seconds": "soon"})

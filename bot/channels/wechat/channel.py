@@ -130,7 +130,7 @@ class WeChatInput(InputChannel):
             timestamp, nonce = str(int(time.time())), str(secrets.randbelow(10 ** 10))
             encrypted, msg_signature = self.crypto.encrypt_signed(xml, timestamp, nonce)
             xml = encrypted_reply(encrypted, msg_signature, timestamp, nonce)
-        return response.text(xml, content_type="application/xml")
+        return response.text(xml, content_type="application/xml; charset=utf-8")
 
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
         module = inspect.getmodule(self)
