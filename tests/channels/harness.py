@@ -42,19 +42,19 @@ class FakeAssistant:
 
 @contextlib.asynccontextmanager
 async def serve(channel: WeChatInput, assistant: FakeAssistant) -> AsyncIterator[str]:
-    """The channel's blueprint on a real sanic server (in this event loop) at a free port;
-    yields the webhook URL."""
+    """The channel's blueprint on a real sanic server (in this event loop) at a free
+    port; yields the webhook URL. Leaving stops the server as SIGTERM does."""
     app = Sanic(f"wechat_test_{next(_app_numbers)}")
     app.blueprint(channel.blueprint(assistant), url_prefix="/webhooks/wechat")
-    with socket.socket() as s:
+    with socket.socket() as s:  # sanic 21.12 takes port=0 for its default, 8000
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     server = await app.create_server(host="127.0.0.1", port=port, return_asyncio_server=True, access_log=False)
     await server.startup()
     try:
         yield f"http://127.0.0.1:{port}/webhooks/wechat/webhook"
-        await channel.turns.drain()
     finally:
+        await server.before_stop()
         server.close()
         await server.wait_closed()
 

@@ -7,6 +7,7 @@ api_client and turns do the work.
 """
 from __future__ import annotations
 
+import asyncio
 import inspect
 import logging
 import secrets
@@ -34,6 +35,7 @@ from bot.channels.wechat.turns import OnNewMessage, Turns
 logger = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 64 * 1024
+SHUTDOWN_GRACE_SECONDS = 7.0
 
 
 @dataclass(frozen=True)
@@ -63,9 +65,17 @@ class WeChatConfig:
         )
 
 
+# The same error shape as our REST channel (bot/channels/rest.py).
+_ERROR_CODES = {400: "invalid_request", 403: "forbidden", 413: "too_large", 503: "unavailable"}
+
+
+def _error(status: int, message: str) -> HTTPResponse:
+    return response.json({"error": {"code": _ERROR_CODES[status], "message": message}}, status=status)
+
+
 def _refusal(status: int, reason: str) -> HTTPResponse:
     logger.warning("wechat: refused a request (%s): %s", status, reason)
-    return response.json({"error": reason}, status=status)
+    return _error(status, reason)
 
 
 class WeChatInput(InputChannel):
@@ -104,7 +114,7 @@ class WeChatInput(InputChannel):
     def _check_request(self, request: Request) -> Optional[HTTPResponse]:
         """A refusal, unless the channel is configured and the URL signature and timestamp are good."""
         if not self.config.token:
-            return response.json({"error": "the WeChat channel is not configured (WECHAT_TOKEN)"}, status=503)
+            return _error(503, "the WeChat channel is not configured (WECHAT_TOKEN is empty)")
         args = request.args
         try:
             check_timestamp(args.get("timestamp"))
@@ -165,7 +175,17 @@ class WeChatInput(InputChannel):
                 text = await self.turns.reply_to(message, on_new_message)
             except Exception as error:  # e.g. Redis unreachable: 503 makes WeChat retry
                 logger.error("wechat: message not handled: %s", type(error).__name__)
-                return response.json({"error": "temporarily unavailable"}, status=503)
+                return _error(503, "temporarily unavailable, please retry")
             return self._reply(message, text, safe_mode)
+
+        @webhook.listener("before_server_stop")
+        async def finish_turns(app: Any, loop: Any) -> None:
+            # Answers still being worked out go out before the server stops
+            # (the launcher allows 10 s between SIGTERM and SIGKILL).
+            try:
+                await asyncio.wait_for(self.turns.drain(), SHUTDOWN_GRACE_SECONDS)
+            except asyncio.TimeoutError:
+                logger.warning("wechat: stopped with turns still running")
+            await self.state.close()
 
         return webhook
