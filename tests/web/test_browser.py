@@ -1,0 +1,297 @@
+"""The widget and the staff page in a real headless Chromium (Debian's
+/usr/bin/chromium driven by Playwright; no browser is downloaded), against
+the running product. What is asserted is what a person sees."""
+from __future__ import annotations
+
+import re
+import shutil
+import uuid
+
+import httpx
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+from tests.web.conftest import STAFF_PASSWORD, STAFF_USER, start_web
+
+expect.set_options(timeout=30_000)  # a turn may take a few seconds on a busy 2-core machine
+
+
+@pytest.fixture(scope="module")
+def browser():
+    executable = shutil.which("chromium")
+    if executable is None:
+        pytest.fail("Debian's chromium is not installed (scripts/ensure_services.sh installs it)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=["--no-sandbox"])
+        yield browser
+        browser.close()
+
+
+@pytest.fixture()
+def open_page(browser):
+    """open_page(url, locale=..., **context options) -> a page; page errors fail the test."""
+    contexts, errors = [], []
+
+    def open_(url, locale="zh-CN", **options):
+        context = browser.new_context(locale=locale, **options)
+        contexts.append(context)
+        page = context.new_page()
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.on("dialog", lambda dialog: errors.append(f"dialog: {dialog.message}"))
+        page.goto(url)
+        return page
+
+    yield open_
+    for context in contexts:
+        context.close()
+    assert not errors
+
+
+def ask(page, text, wait=True):
+    """Types `text` and presses Enter; with wait, returns once the answer (or error) is shown."""
+    page.get_by_label(re.compile("您的问题|Your question")).fill(text)
+    page.keyboard.press("Enter")  # the widget marks the log busy before the key event returns
+    if wait:
+        idle(page)
+
+
+def idle(page):
+    expect(page.get_by_role("log")).not_to_have_attribute("aria-busy", "true")
+
+
+def last_bot(page):
+    return page.locator(".hd-bot .hd-bubble").last
+
+
+# --- the widget -----------------------------------------------------------------------------------
+
+def test_ask_click_a_quick_reply_and_find_it_all_after_a_reload(product, open_page):
+    page = open_page(product.web_url + "/")
+    expect(page.get_by_role("heading", name="社保卡智能助手", exact=True)).to_be_visible()
+    expect(page.get_by_role("log")).to_have_attribute("aria-live", "polite")
+    ask(page, "补办的社保卡需要重新激活吗?")
+    expect(page.locator(".hd-user .hd-bubble").last).to_have_text("补办的社保卡需要重新激活吗?")
+    expect(last_bot(page)).to_contain_text("需要")
+    expect(last_bot(page)).to_contain_text("激活")
+    assert page.get_by_label("您的问题").input_value() == ""
+
+    ask(page, "激活")  # unclear: "did you mean" with buttons
+    choice = page.get_by_role("button", name="有哪些激活方式")
+    expect(choice).to_be_visible()
+    choice.click()
+    idle(page)
+    expect(page.locator(".hd-user .hd-bubble").last).to_have_text("有哪些激活方式")  # the title, not the payload
+    expect(last_bot(page)).to_contain_text("两种方式")
+    expect(page.locator(".hd-typing")).to_be_hidden()
+
+    page.reload()
+    users = page.locator(".hd-user .hd-bubble")
+    expect(users).to_have_text(["补办的社保卡需要重新激活吗?", "激活", "有哪些激活方式"])
+    expect(last_bot(page)).to_contain_text("两种方式")
+    expect(page.get_by_role("button", name="有哪些激活方式")).to_be_visible()
+
+
+def test_the_typing_indicator_shows_while_waiting(product, open_page):
+    page = open_page(product.web_url + "/")
+    page.route("**/api/chat/messages", lambda route: (page.wait_for_timeout(1500), route.continue_()))
+    ask(page, "补卡要带什么材料", wait=False)
+    expect(page.get_by_role("status").filter(has_text="助手正在输入")).to_be_attached()
+    expect(page.locator(".hd-typing")).to_be_visible()
+    expect(last_bot(page)).to_contain_text("身份证")
+    expect(page.locator(".hd-typing")).to_be_hidden()
+
+
+def test_html_in_a_message_is_shown_as_text_and_never_run(product, open_page):
+    page = open_page(product.web_url + "/")
+    html = "<script>window.pwned=1</script><b>x</b><img src=x onerror=\"window.pwned=2\">\nsecond line"
+    ask(page, html)
+    bubble = page.locator(".hd-user .hd-bubble").last
+    expect(bubble).to_have_text(html)
+    expect(last_bot(page)).not_to_have_text(re.compile("^您好"))  # the assistant answered
+    assert page.locator(".hd-log b, .hd-log script, .hd-log img").count() == 0
+    assert page.evaluate("() => window.pwned") is None
+    assert bubble.inner_text().splitlines()[-1] == "second line"  # the newline is kept
+    page.reload()
+    expect(page.locator(".hd-user .hd-bubble").last).to_contain_text("<script>window.pwned=1</script>")
+    assert page.evaluate("() => window.pwned") is None
+
+
+def test_enter_that_confirms_an_input_method_candidate_does_not_send(product, open_page):
+    page = open_page(product.web_url + "/")
+    box = page.get_by_label("您的问题")
+    box.fill("bu ka")
+    box.dispatch_event("keydown", {"key": "Enter", "code": "Enter", "isComposing": True, "bubbles": True})
+    box.dispatch_event("keydown", {"key": "Enter", "code": "Enter", "keyCode": 229, "bubbles": True})
+    page.wait_for_timeout(500)
+    expect(page.locator(".hd-user")).to_have_count(0)
+    expect(box).to_have_value("bu ka")
+    box.fill("补卡")
+    box.press("Enter")  # a plain Enter sends
+    idle(page)
+    expect(page.locator(".hd-user .hd-bubble")).to_have_text(["补卡"])
+
+
+def test_english_browser_gets_english_labels(product, open_page):
+    page = open_page(product.web_url + "/", locale="en-US")
+    expect(page.get_by_role("heading", name="Social security card assistant")).to_be_visible()
+    box = page.get_by_label("Your question")
+    expect(box).to_have_attribute("placeholder", "Type your question and press Enter")
+    expect(page.get_by_role("button", name="Send", exact=True)).to_be_visible()
+    ask(page, "Does my reissued card need to be activated?")
+    expect(last_bot(page)).to_contain_text("activated again")
+
+
+def test_usable_on_a_phone(product, open_page):
+    page = open_page(product.web_url + "/", viewport={"width": 375, "height": 667}, is_mobile=True, has_touch=True)
+    box, send = page.get_by_label("您的问题"), page.get_by_role("button", name="发送")
+    for control in (box, send):
+        bounds = control.bounding_box()
+        assert bounds["x"] >= 0 and bounds["x"] + bounds["width"] <= 375 and bounds["y"] + bounds["height"] <= 667
+    assert send.bounding_box()["height"] >= 40  # a finger can hit it
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 375
+    box.tap()
+    box.fill("补卡要带什么材料")
+    send.tap()
+    idle(page)
+    expect(last_bot(page)).to_contain_text("身份证")
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 375
+    expect(box).to_be_in_viewport()
+
+
+def test_keyboard_alone(product, open_page):
+    page = open_page(product.web_url + "/")
+    order = []
+    for _ in range(4):
+        page.keyboard.press("Tab")
+        order.append(page.evaluate("() => document.activeElement.className"))
+    # New chat, the conversation log (scrollable), the question, Send: in that order.
+    assert order == ["hd-restart", "hd-log", "hd-input", "hd-send"]
+    outline = page.evaluate("() => getComputedStyle(document.activeElement).outlineStyle")
+    assert outline != "none"  # focus is visible
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.type("卡号会变吗")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")  # Enter on the focused Send button
+    idle(page)
+    expect(last_bot(page)).to_contain_text("卡号")
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.type("补卡要带什么材料")
+    page.keyboard.press("Enter")
+    idle(page)
+    expect(last_bot(page)).to_contain_text("身份证")
+
+
+def test_empty_and_too_long_messages_are_refused_politely(product, open_page):
+    page = open_page(product.web_url + "/")
+    page.get_by_role("button", name="发送").click()
+    expect(page.get_by_role("alert")).to_have_text("请先输入您的问题。")
+    ask(page, "长" * 1001)
+    expect(page.get_by_role("alert")).to_contain_text("1000")
+    expect(page.locator(".hd-user")).to_have_count(0)
+
+
+def test_a_forged_stored_session_is_replaced(product, open_page):
+    page = open_page(product.web_url + "/")
+    page.evaluate("() => localStorage.setItem('helpdesk.chat.session', 'forged.session')")
+    page.reload()
+    ask(page, "补卡要带什么材料")
+    expect(last_bot(page)).to_contain_text("身份证")
+    assert page.evaluate("() => localStorage.getItem('helpdesk.chat.session')") != "forged.session"
+
+
+# --- the staff page -------------------------------------------------------------------------------
+
+def open_ticket(product, summary):
+    response = httpx.post(
+        f"{product.backend_url}/v1/handoff-tickets", json={"summary": summary, "channel": "web", "language": "zh"},
+        headers={"Authorization": f"Bearer {product.env['BACKEND_SERVICE_TOKEN']}", "Idempotency-Key": uuid.uuid4().hex},
+        timeout=30,
+    )
+    assert response.status_code == 201, response.text
+    return response.json()["ticket_number"]
+
+
+def staff_login(page, password):
+    page.get_by_label("用户名").fill(STAFF_USER)
+    page.get_by_label("密码").fill(password)
+    page.get_by_role("button", name="登录").click()
+
+
+def test_staff_login_search_copy_tickets_logout(product, open_page):
+    ticket = open_ticket(product, "市民想当面办理补卡，请回电")
+    page = open_page(product.web_url + "/staff")
+    expect(page).to_have_url(product.web_url + "/staff/login")
+    staff_login(page, "wrong-password!")
+    expect(page.get_by_role("alert")).to_have_text("用户名或密码不正确。")
+    staff_login(page, STAFF_PASSWORD)
+    expect(page).to_have_url(product.web_url + "/staff")
+    expect(page.get_by_text(STAFF_USER, exact=True)).to_be_visible()
+
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=product.web_url)
+    page.get_by_label("市民的问题").fill("补卡要带什么材料")
+    page.keyboard.press("Enter")
+    results = page.locator(".st-result")
+    expect(results.first).to_be_visible()
+    first = results.first
+    expect(first.get_by_role("heading", level=3)).to_have_text("1. 补办需要带什么材料")
+    expect(first.locator(".st-score")).to_have_text(re.compile(r"匹配度 \d+%"))
+    expect(page.locator("#search-status")).to_contain_text("由问答模型排序")
+    answers = first.locator(".st-answer-text")
+    expect(answers).to_have_count(2)
+    expect(answers.nth(0)).to_contain_text("身份证")  # Chinese first: the question was Chinese
+    expect(answers.nth(1)).to_contain_text("identity")
+    first.get_by_role("button", name="复制答案 (中文)").click()
+    expect(first.get_by_role("status").first).to_have_text("已复制")
+    assert "身份证" in page.evaluate("() => navigator.clipboard.readText()")
+
+    row = page.get_by_role("row").filter(has_text=ticket)
+    expect(row).to_contain_text("市民想当面办理补卡，请回电")
+    expect(row).to_contain_text("web")
+
+    page.get_by_role("button", name="退出登录").click()
+    expect(page).to_have_url(product.web_url + "/staff/login")
+    page.goto(product.web_url + "/staff")
+    expect(page).to_have_url(product.web_url + "/staff/login")
+
+
+def test_legal_reference_and_english_staff_page(product, open_page):
+    page = open_page(product.web_url + "/staff/login", locale="en-GB")
+    page.get_by_label("Username").fill(STAFF_USER)
+    page.get_by_label("Password").fill(STAFF_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_label("The citizen's question").fill("what is the legal basis for this")
+    page.get_by_role("button", name="Search").click()
+    first = page.locator(".st-result").first
+    expect(first.get_by_role("heading", level=3)).to_contain_text("1.")
+    expect(first.locator(".st-legal").first).to_contain_text("Legal basis")
+    expect(first.locator(".st-answer").first).to_have_attribute("lang", "en")
+
+
+# --- when something is down -----------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def web_alone(tmp_path_factory):
+    """A web process whose Rasa and backend are down."""
+    directory = tmp_path_factory.mktemp("web-alone")
+    server = start_web(directory, f"sqlite:///{directory / 'staff.db'}")
+    yield server
+    server.group.stop()
+
+
+def test_the_widget_says_when_the_assistant_is_unavailable(web_alone, open_page):
+    page = open_page(web_alone.url + "/")
+    ask(page, "补卡要带什么材料")
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text("助手暂时无法使用，请稍后再试。")
+    expect(alert.get_by_role("button", name="重试")).to_be_visible()
+    expect(page.locator(".hd-typing")).to_be_hidden()
+
+
+def test_the_staff_page_says_when_the_backend_is_down_and_searches_by_keywords(web_alone, open_page):
+    page = open_page(web_alone.url + "/staff/login")
+    staff_login(page, STAFF_PASSWORD)
+    expect(page.locator("#tickets-status")).to_have_text("工单系统暂时无法访问，请稍后刷新。")
+    page.get_by_label("市民的问题").fill("补卡要带什么材料")
+    page.keyboard.press("Enter")
+    expect(page.locator("#search-status")).to_contain_text("关键词检索 · 问答模型暂时不可用")
+    expect(page.locator(".st-result").first.locator(".st-score")).to_have_text(re.compile(r"关键词得分 \d+\.\d\d"))
