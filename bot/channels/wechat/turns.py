@@ -43,6 +43,14 @@ class _Turn:
         self.answer: "asyncio.Future[Optional[str]]" = asyncio.get_running_loop().create_future()
         self.handed_off = False
 
+    def hand_off(self) -> bool:
+        """The request gives up waiting: the answer will go by the API. False
+        if the answer is already there (the request must take it instead)."""
+        if self.answer.done():
+            return False
+        self.handed_off = True
+        return True
+
     async def run(self) -> None:
         try:
             text = await self.turns.answer(self.message, self.on_new_message)
@@ -88,11 +96,14 @@ class Turns:
         try:
             return await asyncio.wait_for(asyncio.shield(turn.answer), max(0.0, deadline - loop.time()))
         except asyncio.TimeoutError:
-            turn.handed_off = True
+            # wait_for yields while cancelling the wait: the answer may have come meanwhile.
+            if not turn.hand_off():
+                return turn.answer.result()
             await self.state.set_outcome(message.dedup_id, Outcome(HANDED_OFF))  # retries: `success` at once
             return None
         except asyncio.CancelledError:  # the client went away: the turn goes on and uses the API
-            turn.handed_off = True
+            # (if its answer is already there, it is stored for WeChat's retry)
+            turn.hand_off()
             raise
 
     async def answer(self, message: IncomingMessage, on_new_message: OnNewMessage) -> Optional[str]:
