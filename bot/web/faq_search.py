@@ -4,7 +4,8 @@ First choice: the trained NLU model's own FAQ response selector (the same
 ranking that answers citizens), through Rasa's /model/parse. When Rasa is
 unreachable, or the model says the question is out of scope or is not sure,
 a keyword ranking takes over: BM25 over jieba tokens of every topic's title,
-question and answer in both languages. Each result says which ranked it.
+question and answer in both languages. A confident model's few topics are
+followed by the keywords' other topics. Each result says which ranked it.
 """
 from __future__ import annotations
 
@@ -115,8 +116,11 @@ class FaqSearch:
         self.keywords = KeywordIndex(self.topics)
 
     async def search(self, query: str, language: Optional[str] = None) -> Dict[str, Any]:
+        """Up to MAX_RESULTS topics: the model's ranking, then (or, when the
+        model declines, only) the keyword ranking's other topics; each result
+        says which method ranked it, `method` says which ranked the first."""
         language = language or guess_language(query)
-        method, reason, ranked = "model", None, None
+        reason, ranked = None, None
         if self.rasa is not None:
             try:
                 ranked = model_ranking(await self.rasa.parse(query), self.topics)
@@ -125,17 +129,18 @@ class FaqSearch:
                 reason = "model_unavailable"
         else:
             reason = "model_unavailable"
-        if ranked is None:
-            method, ranked = "keywords", self.keywords.rank(query)
+        results = [(r, "model") for r in ranked or []]
+        seen = {r.key for r, _ in results}
+        results += [(r, "keywords") for r in self.keywords.rank(query) if r.key not in seen]
         languages = [language] + [lang for lang in knowledge_base.LANGUAGES if lang != language]
         return {
             "query": query,
             "language": language,
-            "method": method,
+            "method": "model" if ranked else "keywords",
             "fallback_reason": reason,
             "results": [
                 {"key": r.key, "score": round(r.score, 4), "method": method,
                  "answers": topic_view(self.topics[r.key], languages)}
-                for r in ranked
+                for r, method in results[:MAX_RESULTS]
             ],
         }

@@ -30,6 +30,8 @@ def test_the_model_ranks_the_right_topic_first(staff, query, expected):
     top = body["results"][0]
     assert top["key"] == expected and top["method"] == "model" and 0.5 <= top["score"] <= 1
     assert {a["language"] for a in top["answers"]} == {"zh", "en"}
+    methods = [r["method"] for r in body["results"]]
+    assert methods == sorted(methods, key=lambda m: m != "model")  # the model's topics, then related ones
 
 
 def test_out_of_scope_questions_fall_back_to_keywords(staff):

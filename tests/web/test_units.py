@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from bot import knowledge_base
-from bot.web.faq_search import KeywordIndex, guess_language, model_ranking
-from bot.web.rasa_client import history_from_events
+from bot.web.faq_search import FaqSearch, KeywordIndex, guess_language, model_ranking
+from bot.web.rasa_client import RasaUnavailable, history_from_events
 from bot.web.sessions import SENDER_PREFIX, ChatSessions
 from bot.web.staff.accounts import AccountError, check_new_account
 from bot.web.staff.passwords import hash_password, verify_password
@@ -165,3 +165,41 @@ def test_model_ranking_declines_when_out_of_scope_or_unsure(parse):
 def test_language_guess():
     assert guess_language("补卡") == "zh" and guess_language("ID card 补卡") == "zh"
     assert guess_language("reissue") == "en" and guess_language("123") == "en"
+
+
+class _Rasa:
+    """Stands in for the Rasa client: a fixed parse result, or unreachable."""
+
+    def __init__(self, parse_data=None):
+        self.parse_data = parse_data
+
+    async def parse(self, text):
+        if self.parse_data is None:
+            raise RasaUnavailable("down")
+        return self.parse_data
+
+
+@pytest.fixture(scope="module")
+def topics():
+    return knowledge_base.load()
+
+
+async def test_a_confident_model_ranks_first_and_keywords_add_related_topics(topics):
+    search = FaqSearch(_Rasa(_parse("faq", [("reissue_needs_activation", 0.97), ("why_reactivate", 0.02)])), topics)
+    body = await search.search("补办的社保卡需要重新激活吗", None)
+    methods = [r["method"] for r in body["results"]]
+    keys = [r["key"] for r in body["results"]]
+    assert body["method"] == "model" and body["fallback_reason"] is None
+    assert keys[:2] == ["reissue_needs_activation", "why_reactivate"] and methods[:2] == ["model", "model"]
+    assert set(methods[2:]) == {"keywords"} and len(keys) == len(set(keys)) <= 5
+
+
+async def test_keywords_alone_when_the_model_declines_or_is_down(topics):
+    unsure = await FaqSearch(_Rasa(_parse("out_of_scope", [("reissue_documents", 0.9)])), topics).search("补卡材料", "en")
+    down = await FaqSearch(_Rasa(None), topics).search("补卡材料", None)
+    assert (unsure["method"], unsure["fallback_reason"]) == ("keywords", "model_unsure")
+    assert (down["method"], down["fallback_reason"]) == ("keywords", "model_unavailable")
+    for body in (unsure, down):
+        assert body["results"][0]["key"] == "reissue_documents"
+        assert {r["method"] for r in body["results"]} == {"keywords"}
+    assert [a["language"] for a in unsure["results"][0]["answers"]] == ["en", "zh"]

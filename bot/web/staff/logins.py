@@ -16,7 +16,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Optional, Tuple
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from bot.web.config import LOGIN_FAILURE_WINDOW_SECONDS, MAX_LOGIN_FAILURES
@@ -91,7 +91,3 @@ def record_failure(session: Session, username: str, client_address: str) -> None
 def clear_failures(session: Session, username: str) -> None:
     session.execute(delete(LoginFailure).where(LoginFailure.username == username))
 
-
-def failure_count(session: Session, username: str) -> int:
-    return session.execute(select(func.count()).select_from(LoginFailure)
-                           .where(LoginFailure.username == username)).scalar_one()

@@ -12,7 +12,7 @@
       appTitle: "社保卡知识库查询", logout: "退出登录", searchHeading: "查找答案", question: "市民的问题",
       showFirst: "先显示", langAuto: "按问题语言", search: "搜索", refresh: "刷新",
       searching: "正在查找…", noResults: "没有找到匹配的答案，请换个说法。",
-      found: "找到 {count} 条答案（{method}）。", methodModel: "由问答模型排序",
+      found: "找到 {count} 条答案（{method}）。", methodModel: "由问答模型排序", plusKeywords: "，其后为关键词检索的相关答案",
       methodKeywords: "关键词检索", reasonUnavailable: "问答模型暂时不可用", reasonUnsure: "问答模型不确定",
       score: "匹配度", keywordScore: "关键词得分", legalRef: "法律依据", copy: "复制答案", copied: "已复制",
       copyFailed: "复制失败，请手动选择文字", searchFailed: "查询失败，请稍后再试。", tooLong: "问题最多 500 个字。",
@@ -30,7 +30,8 @@
       question: "The citizen's question", showFirst: "Show first", langAuto: "Language of the question",
       search: "Search", refresh: "Refresh", searching: "Searching…",
       noResults: "No matching answer; try other words.", found: "{count} answers ({method}).",
-      methodModel: "ranked by the NLU model", methodKeywords: "keyword search",
+      methodModel: "ranked by the NLU model", plusKeywords: ", then related answers by keyword search",
+      methodKeywords: "keyword search",
       reasonUnavailable: "the model is unavailable", reasonUnsure: "the model is unsure",
       score: "Match", keywordScore: "Keyword score", legalRef: "Legal basis", copy: "Copy answer", copied: "Copied",
       copyFailed: "Copy failed; select the text instead", searchFailed: "The search failed; try again later.",
@@ -169,7 +170,8 @@
     var status = document.getElementById("search-status");
     list.textContent = "";
     if (!data.results.length) { status.textContent = t("noResults"); return; }
-    var method = data.method === "model" ? t("methodModel") : t("methodKeywords") +
+    var related = data.results.some(function (r) { return r.method === "keywords"; });
+    var method = data.method === "model" ? t("methodModel") + (related ? t("plusKeywords") : "") : t("methodKeywords") +
       (data.fallback_reason === "model_unavailable" ? " · " + t("reasonUnavailable") :
        data.fallback_reason === "model_unsure" ? " · " + t("reasonUnsure") : "");
     status.textContent = t("found", { count: data.results.length, method: method });
