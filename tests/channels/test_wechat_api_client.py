@@ -1,4 +1,5 @@
 """The customer-service message API client against a local fake of WeChat's API."""
+import asyncio
 import logging
 
 import httpx
@@ -22,6 +23,25 @@ async def test_sends_text_and_caches_the_token(fake_api):
         {"touser": "oUser1", "msgtype": "text", "text": {"content": "第一条"}},
         {"touser": "oUser2", "msgtype": "text", "text": {"content": "second"}},
     ]
+
+
+async def test_the_token_is_renewed_five_minutes_before_it_expires(fake_api):
+    now = [0.0]
+    client = client_for(fake_api, MemoryState(clock=lambda: now[0]))
+    await client.send_text("o1", "a")
+    now[0] += 7200 - 300 - 1  # the fake issues tokens for 7200 s
+    await client.send_text("o1", "b")
+    assert fake_api.token_requests == 1
+    now[0] += 2
+    await client.send_text("o1", "c")
+    assert fake_api.token_requests == 2
+    assert [m["text"]["content"] for m in fake_api.sent] == ["a", "b", "c"]
+
+
+async def test_concurrent_sends_fetch_one_token(fake_api):
+    client = client_for(fake_api)
+    await asyncio.gather(*(client.send_text(f"o{n}", "x") for n in range(5)))
+    assert fake_api.token_requests == 1 and len(fake_api.sent) == 5
 
 
 async def test_replicas_share_the_token_through_the_state(fake_api):
