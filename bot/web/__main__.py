@@ -25,7 +25,8 @@ def _setup_logging() -> None:
         stream=sys.stderr,
     )
     logging.getLogger("sqlalchemy").setLevel(logging.WARNING)  # never echo SQL parameters
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # its INFO lines carry the URL (and the Rasa token)
+    for name in ("httpx", "httpcore"):  # their INFO/DEBUG lines carry URLs (with the Rasa token)
+        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 def _set_account(db_url: str, username: str, password: str) -> bool:
