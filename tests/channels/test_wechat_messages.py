@@ -6,6 +6,7 @@ import pytest
 from bot.channels.wechat.messages import (
     MalformedMessage, encrypted_field, encrypted_reply, parse_message, text_reply,
 )
+from tests.channels.wechat_server import BILLION_LAUGHS, EXTERNAL_ENTITY
 
 TEXT = (
     b"<xml><ToUserName><![CDATA[gh_10f6c3c3ac5a]]></ToUserName>\n"
@@ -50,17 +51,6 @@ def test_malformed_messages(body, reason):
     with pytest.raises(MalformedMessage) as error:
         parse_message(body)
     assert error.value.reason == reason
-
-
-BILLION_LAUGHS = b"""<?xml version="1.0"?>
-<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
-<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>
-<xml><ToUserName>gh</ToUserName><FromUserName>o</FromUserName><CreateTime>1</CreateTime>
-<MsgType>text</MsgType><Content>&lol3;</Content></xml>"""
-EXTERNAL_ENTITY = b"""<?xml version="1.0"?>
-<!DOCTYPE xml [<!ENTITY secret SYSTEM "file:///etc/passwd">]>
-<xml><ToUserName>gh</ToUserName><FromUserName>o</FromUserName><CreateTime>1</CreateTime>
-<MsgType>text</MsgType><Content>&secret;</Content></xml>"""
 
 
 @pytest.mark.parametrize("body", [BILLION_LAUGHS, EXTERNAL_ENTITY], ids=["entity-expansion", "external-entity"])

@@ -49,6 +49,18 @@ def voice_xml(openid: str, recognition: str = "") -> str:
     )
 
 
+# Hostile bodies: entity expansion ("billion laughs") and an external entity.
+BILLION_LAUGHS = b"""<?xml version="1.0"?>
+<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>
+<xml><ToUserName>gh</ToUserName><FromUserName>o</FromUserName><CreateTime>1</CreateTime>
+<MsgType>text</MsgType><Content>&lol3;</Content></xml>"""
+EXTERNAL_ENTITY = b"""<?xml version="1.0"?>
+<!DOCTYPE xml [<!ENTITY secret SYSTEM "file:///etc/passwd">]>
+<xml><ToUserName>gh</ToUserName><FromUserName>o</FromUserName><CreateTime>1</CreateTime>
+<MsgType>text</MsgType><Content>&secret;</Content></xml>"""
+
+
 class WeChatServer:
     def __init__(self, token: str, app_id: str, encoding_aes_key: str) -> None:
         self.token = token
@@ -74,8 +86,8 @@ class WeChatServer:
         body = f"<xml><ToUserName><![CDATA[{ACCOUNT}]]></ToUserName><Encrypt><![CDATA[{encrypted}]]></Encrypt></xml>"
         return params, body.encode("utf-8")
 
-    def read_reply(self, status: int, body: str, safe: bool = True) -> Optional[str]:
-        """The Content the user sees; None for `success`."""
+    def read_reply(self, status: int, body: str, safe: bool = True, to_user: Optional[str] = None) -> Optional[str]:
+        """The Content the user sees (`to_user`, when given, must be the addressee); None for `success`."""
         assert status == 200, (status, body)
         if body == "success":
             return None
@@ -87,4 +99,5 @@ class WeChatServer:
             root = fromstring(self.crypto.decrypt(encrypted))
         assert root.findtext("MsgType") == "text"
         assert root.findtext("FromUserName") == ACCOUNT
+        assert to_user is None or root.findtext("ToUserName") == to_user
         return root.findtext("Content")
