@@ -159,6 +159,15 @@ async def test_an_invalid_aes_key_refuses_safe_mode_only(client, caplog):
 
 # WeChat's retries
 
+async def test_an_unreachable_redis_gets_503_so_wechat_retries(client):
+    assistant = FakeAssistant()
+    async with serve(make_channel(state=RedisState("redis://127.0.0.1:1/0")), assistant) as url:
+        response = await post(client, url, text_xml("oUserA", "hello"))
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "unavailable"
+    assert assistant.received == []
+
+
 async def test_a_retried_message_is_answered_from_the_first_turn(client):
     assistant = FakeAssistant()
     xml = text_xml("oUserA", "怎么激活")
