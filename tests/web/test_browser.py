@@ -181,6 +181,20 @@ def test_keyboard_alone(product, open_page):
     expect(last_bot(page)).to_contain_text("身份证")
 
 
+def test_a_new_chat_starts_a_new_session(product, open_page):
+    page = open_page(product.web_url + "/")
+    ask(page, "补卡要带什么材料")
+    before = page.evaluate("() => localStorage.getItem('helpdesk.chat.session')")
+    page.get_by_role("button", name="开始新的对话").click()
+    expect(page.locator(".hd-user")).to_have_count(0)
+    expect(last_bot(page)).to_contain_text("您好")
+    expect(page.get_by_label("您的问题")).to_be_focused()
+    page.reload()
+    expect(last_bot(page)).to_contain_text("您好")
+    expect(page.locator(".hd-user")).to_have_count(0)
+    assert page.evaluate("() => localStorage.getItem('helpdesk.chat.session')") not in (None, before)
+
+
 def test_empty_and_too_long_messages_are_refused_politely(product, open_page):
     page = open_page(product.web_url + "/")
     page.get_by_role("button", name="发送").click()
@@ -248,6 +262,8 @@ def test_staff_login_search_copy_tickets_logout(product, open_page):
     expect(row).to_contain_text("市民想当面办理补卡，请回电")
     expect(row).to_contain_text("web")
 
+    page.goto(product.web_url + "/staff/login")  # logged in already: back to the lookup
+    expect(page).to_have_url(product.web_url + "/staff")
     page.get_by_role("button", name="退出登录").click()
     expect(page).to_have_url(product.web_url + "/staff/login")
     page.goto(product.web_url + "/staff")

@@ -4,6 +4,7 @@ and against a web process whose Rasa is down."""
 from __future__ import annotations
 
 import socket
+from pathlib import Path
 
 import httpx
 import pytest
@@ -59,6 +60,13 @@ def test_personal_data_in_the_history_is_masked(chat):
     history = chat.get("/api/chat/history").json()["messages"]
     shown = " ".join(m["text"] for m in history)
     assert "440524188001010014" not in shown and "13800000002" not in shown
+
+
+def test_the_web_log_holds_no_message_text(product, chat):
+    chat.post("/api/chat/messages", json={"message": "补卡要带什么材料，我的电话13800000002"})
+    log = (Path(product.env["LOG_DIR"]) / "web.log").read_text()
+    assert "chat turn" in log and "补卡要带" not in log and "13800000002" not in log
+    assert product.env["RASA_AUTH_TOKEN"] not in log
 
 
 def test_sessions_do_not_see_each_other(web_url, chat):

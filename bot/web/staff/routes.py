@@ -1,6 +1,6 @@
 """The staff routes: the pages, login / logout, the FAQ search API, open tickets.
 
-    GET  /staff/login                      the login page
+    GET  /staff/login                      the login page (303 to /staff when logged in)
     GET  /staff                            the lookup page (303 to /staff/login without a login)
     POST /api/staff/login   {"username", "password"} -> {"username", "csrf_token", "expires_at"} + cookie
     POST /api/staff/logout  X-CSRF-Token   -> {"logged_out": true}
@@ -106,6 +106,8 @@ def add_staff_routes(app: Sanic, cfg: WebConfig, db: Database, search: FaqSearch
 
     @app.get("/staff/login")
     async def login_page(request: Request) -> HTTPResponse:
+        if await current(request) is not None:
+            return redirect("/staff", status=303)
         return page("login.html")
 
     # --- login ---------------------------------------------------------------------------------

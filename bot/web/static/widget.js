@@ -10,6 +10,7 @@
 
   var STORAGE_KEY = "helpdesk.chat.session";
   var MAX_CHARS = 1000;
+  var mounted = 0; // numbers the element ids of each widget on the page
 
   var LABELS = {
     zh: {
@@ -91,14 +92,15 @@
 
   Widget.prototype.build = function () {
     var t = this.t, self = this;
+    var suffix = mounted++ ? "-" + mounted : "";
     var box = el("section", "hd-chat");
-    box.setAttribute("aria-labelledby", "hd-title");
+    box.setAttribute("aria-labelledby", "hd-title" + suffix);
     box.lang = this.lang === "zh" ? "zh-CN" : "en";
 
     var header = el("header", "hd-header");
     var titles = el("div", "hd-titles");
     var title = el("h2", "hd-title", t.title);
-    title.id = "hd-title";
+    title.id = "hd-title" + suffix;
     titles.appendChild(title);
     titles.appendChild(el("p", "hd-subtitle", t.subtitle));
     header.appendChild(titles);
@@ -132,9 +134,9 @@
     var form = el("form", "hd-form");
     form.noValidate = true;
     var label = el("label", "hd-visually-hidden", t.input);
-    label.htmlFor = "hd-input";
+    label.htmlFor = "hd-input" + suffix;
     this.input = el("textarea", "hd-input");
-    this.input.id = "hd-input";
+    this.input.id = "hd-input" + suffix;
     this.input.rows = 1;
     this.input.placeholder = t.placeholder;
     this.input.setAttribute("enterkeyhint", "send");
