@@ -73,7 +73,9 @@ def nginx_config(env: Dict[str, str], rasa_ports: List[int], action_ports: List[
     temp_paths = "\n".join(
         f"    {kind}_temp_path {temp / kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
     )
-    # The access log holds no message text: REST messages travel in bodies.
+    # The access log names the replica that served each request; it holds no
+    # message text (REST messages travel in bodies) and no query string (Rasa's
+    # API takes its auth token there).
     return f"""# Written by the launcher at each start (bot/cluster.py); edits are lost.
 worker_processes 1;
 daemon off;
@@ -83,8 +85,14 @@ events {{
     worker_connections 1024;
 }}
 http {{
-    access_log {log_dir / 'nginx-access.log'};
+    log_format replicas '$remote_addr [$time_local] "$request_method $uri" $status $upstream_addr $request_time';
+    access_log {log_dir / 'nginx-access.log'} replicas;
+    # Bodies and replies stay in memory: the workers (user nobody when the
+    # launcher runs as root) need no access to files under RUN_DIR.
     client_max_body_size 1m;
+    client_body_buffer_size 1m;
+    proxy_buffering off;
+    proxy_max_temp_file_size 0;
 {temp_paths}
 {blocks}}}
 """

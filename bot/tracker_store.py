@@ -49,7 +49,7 @@ from typing import Any, Dict, Iterable, List, Optional, Set, Text
 
 import sqlalchemy as sa
 import sqlalchemy.orm
-from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
+from rasa.core.tracker_store import FailSafeTrackerStore, SQLTrackerStore, create_engine_kwargs
 from rasa.shared.core.constants import REQUESTED_SLOT
 from rasa.shared.core.events import BotUttered, EntitiesAdded, Event, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
@@ -269,3 +269,23 @@ class RedactingTrackerStore(SQLTrackerStore):
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         await super().save(redacted_tracker(tracker))
+
+
+class TrackerStoreUnavailable(RuntimeError):
+    """The conversation could not be read or saved: the turn must fail."""
+
+
+def _raise_unavailable(error: Exception) -> None:
+    raise TrackerStoreUnavailable(type(error).__name__) from error
+
+
+def fail_loudly(tracker_store: Any) -> None:
+    """Rasa wraps every tracker store in a FailSafeTrackerStore which, when the
+    database fails, answers the turn from an empty in-memory conversation and
+    keeps its events in memory: the user's form is silently forgotten, and
+    once the database is back, what that replica saves no longer lines up with
+    what is stored. With this, a failed read or save raises
+    TrackerStoreUnavailable: the turn fails, the channel says so, nothing is
+    half-stored. Our channels call it when the server starts."""
+    if isinstance(tracker_store, FailSafeTrackerStore):
+        tracker_store._on_tracker_store_error = _raise_unavailable

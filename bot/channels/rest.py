@@ -28,6 +28,8 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.tracker_store import fail_loudly
+
 log = logging.getLogger(__name__)
 
 MAX_MESSAGE_CHARS = 5000
@@ -67,6 +69,10 @@ class RestInput(InputChannel):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webhook = Blueprint("helpdesk_rest_webhook", __name__)
+
+        @webhook.listener("after_server_start")
+        async def tracker_store_failures_fail_the_turn(app, loop) -> None:
+            fail_loudly(app.ctx.agent.tracker_store)
 
         @webhook.route("/", methods=["GET"])
         async def health(request: Request) -> HTTPResponse:
