@@ -153,6 +153,7 @@ def run() -> int:
             f"  chat widget:    http://{host}:{env['WEB_PORT']}/\n"
             f"  staff lookup:   http://{host}:{env['WEB_PORT']}/staff\n"
             f"  REST channel:   POST http://{host}:{env['RASA_PORT']}/webhooks/rest/webhook\n"
+            f"  WeChat:         GET/POST http://{host}:{env['RASA_PORT']}/webhooks/wechat/webhook  (docs/WECHAT.md)\n"
             f"  card backend:   {env['BACKEND_URL']}  (API: {env['BACKEND_URL']}/openapi.json)\n"
             f"  action server:  http://{host}:{env['ACTION_SERVER_PORT']}/health\n"
             f"  logs:           {log_dir}   processes: {state}\n"

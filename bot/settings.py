@@ -91,8 +91,8 @@ SETTINGS: List[Setting] = [
     Setting(
         "REDIS_URL",
         "",
-        "Redis shared by replicas (e.g. redis://127.0.0.1:6379/0): conversation locks, WeChat message "
-        "de-duplication; empty: in-process memory (one Rasa process only).",
+        "Redis shared by replicas (e.g. redis://127.0.0.1:6379/0): conversation locks; WeChat de-duplication, "
+        "numbered options, long-answer parts, access token; empty: in-process memory (one Rasa process only).",
     ),
     Setting("TRACKER_DB", str(VAR / "tracker.db"), "SQLite file of the conversation (tracker) store."),
     Setting(
