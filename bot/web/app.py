@@ -54,8 +54,6 @@ def create_app(cfg: WebConfig, db: Database, name: str = "helpdesk_web") -> Sani
     @app.on_response
     async def _headers(request: Request, response: HTTPResponse) -> None:
         add_security_headers(response)
-        if request.path.startswith("/static/"):
-            response.headers["Cache-Control"] = "no-cache"  # revalidate: a new release shows at once
         started = getattr(request.ctx, "started", None)
         took = f"{(time.monotonic() - started) * 1000:.0f}ms" if started else "-"
         access_log.info("%s %s %s %s", request.method, request.path[:100], response.status, took)

@@ -135,7 +135,17 @@ def test_pages_and_static_files_carry_the_security_headers(web_url):
 def test_unknown_routes_and_methods_are_json(web_url):
     with httpx.Client(base_url=web_url, timeout=30) as client:
         assert error_code(client.get("/nothing"), 404) == "not_found"
-        assert error_code(client.get("/static/../app.py"), 404) == "not_found"
+        for path in ("/static/", "/static/../app.py", "/static/%2e%2e/app.py", "/static/..%2fpages.py",
+                     "/static/nothing.js", "/static/.hidden", "/index.html"):
+            assert error_code(client.get(path), 404) == "not_found", path
+
+
+def test_static_files_revalidate_by_etag(web_url):
+    with httpx.Client(base_url=web_url, timeout=30) as client:
+        first = client.get("/static/widget.css")
+        assert first.headers["content-type"].startswith("text/css") and first.headers["cache-control"] == "no-cache"
+        again = client.get("/static/widget.css", headers={"If-None-Match": first.headers["etag"]})
+        assert again.status_code == 304 and again.content == b""
         assert error_code(client.put("/api/chat/messages"), 405) == "method_not_allowed"
 
 
