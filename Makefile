@@ -68,7 +68,7 @@ shell: $(MODEL)
 	$(PY) -m bot shell
 
 lint: $(VENV)/.installed
-	$(PY) -m pyflakes bot actions tests
+	$(PY) -m pyflakes bot actions tests scripts bench
 
 clean:
 	rm -rf models var reports .pytest_cache

@@ -6,10 +6,8 @@ model trained on mostly simplified text understand the rest.
 """
 from __future__ import annotations
 
-import unicodedata
 from typing import Any, Dict, List, Text
 
-import zhconv
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -18,11 +16,7 @@ from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-
-def normalize_text(text: Text) -> Text:
-    """NFKC (full-width to half-width), traditional to simplified, lower case."""
-    text = unicodedata.normalize("NFKC", text)
-    return zhconv.convert(text, "zh-cn").lower()
+from bot.text import normalize_text
 
 
 # Registered as a tokenizer-type component so that Rasa also runs

@@ -11,16 +11,15 @@ from __future__ import annotations
 
 import logging
 import re
-import unicodedata
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Sequence
 
 import jieba
-import zhconv
 from rank_bm25 import BM25Okapi
 
 from bot import knowledge_base
 from bot.paths import DATA
+from bot.text import detect_language, normalize_text
 from bot.web.rasa_client import RasaClient, RasaUnavailable
 
 jieba.setLogLevel(logging.WARNING)  # its INFO/DEBUG lines about building the dictionary are noise
@@ -32,7 +31,6 @@ MIN_RESULT_CONFIDENCE = 0.01  # model results below this are noise, not answers
 MAX_RESULTS = 5
 JIEBA_DICTIONARY = DATA / "jieba" / "userdict.txt"
 
-_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _WORD = re.compile(r"[0-9a-z\u3400-\u4dbf\u4e00-\u9fff]")
 # Words in nearly every question, which would otherwise match anything to anything.
 STOP_WORDS = frozenset(
@@ -43,7 +41,7 @@ STOP_WORDS = frozenset(
 
 
 def guess_language(text: str) -> str:
-    return "zh" if _HAN.search(text) else "en"
+    return detect_language(text) or "en"
 
 
 @dataclass(frozen=True)
@@ -70,8 +68,7 @@ class KeywordIndex:
         self.bm25 = BM25Okapi(documents)
 
     def tokens(self, text: str) -> List[str]:
-        # Full-width to half-width, traditional to simplified, lower case (as the NLU pipeline does).
-        text = zhconv.convert(unicodedata.normalize("NFKC", text), "zh-cn").lower()
+        text = normalize_text(text)  # as the NLU pipeline does
         return [t for t in self.tokenizer.lcut_for_search(text) if _WORD.search(t) and t not in STOP_WORDS]
 
     def rank(self, query: str) -> List[Ranked]:
