@@ -140,3 +140,22 @@ class ServiceGroup:
         # Reverse order: front ends first, the services they call last.
         for service in reversed(self.services):
             service.stop()
+
+
+def launch_product(env: Dict[str, str], output: Path, timeout: float = 300.0) -> subprocess.Popen:
+    """`python -m bot run` (as `make run` starts it) with `env`, its output in
+    `output`; returns once it printed READY. RuntimeError with the end of the
+    output if it exits first or takes longer than `timeout` seconds."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "run"], cwd=ROOT, env=env,
+        stdout=open(output, "wb"), stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if b"READY" in output.read_bytes():
+            return process
+        if process.poll() is not None:
+            raise RuntimeError(f"launcher exited early:\n{output.read_text(errors='replace')[-3000:]}")
+        time.sleep(0.2)
+    process.kill()
+    raise RuntimeError(f"product not ready in {timeout:.0f}s:\n{output.read_text(errors='replace')[-3000:]}")

@@ -2,15 +2,13 @@
 import os
 import signal
 import subprocess
-import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 
 from bot.paths import ROOT
-from bot.processes import free_port
+from bot.processes import free_port, launch_product
 
 MODEL = ROOT / "models" / "helpdesk.tar.gz"
 
@@ -103,19 +101,11 @@ def start_product(tmp_path: Path, timeout: float = 300.0, **overrides) -> Runnin
         pytest.fail("no trained model: `make test` trains it first")
     env = product_environment(tmp_path, **overrides)
     output = tmp_path / "launcher.out"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bot", "run"], cwd=ROOT, env=env,
-        stdout=open(output, "wb"), stderr=subprocess.STDOUT,
-    )
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if b"READY" in output.read_bytes():
-            return RunningProduct(env, process, output)
-        if process.poll() is not None:
-            pytest.fail(f"launcher exited early:\n{output.read_text(errors='replace')[-3000:]}")
-        time.sleep(0.5)
-    process.kill()
-    pytest.fail(f"product not ready in {timeout:.0f}s:\n{output.read_text(errors='replace')[-3000:]}")
+    try:
+        process = launch_product(env, output, timeout)
+    except RuntimeError as error:
+        pytest.fail(str(error))
+    return RunningProduct(env, process, output)
 
 
 @pytest.fixture(scope="session")
