@@ -54,7 +54,10 @@ def predicted_label(parse: dict) -> str:
     """The label a parse result stands for (see the module docstring)."""
     intent = (parse.get("intent") or {}).get("name")
     if intent == "faq":
-        selector = (parse.get("response_selector") or {}).get("faq") or {}
+        selectors = parse.get("response_selector") or {}
+        # Our config names the selector after its retrieval intent; Rasa's
+        # default pipeline (bench/) has one selector named "default".
+        selector = selectors.get("faq") or selectors.get("default") or {}
         key = (selector.get("response") or {}).get("intent_response_key")
         return key or "faq"
     if intent == FALLBACK:
