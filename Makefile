@@ -16,13 +16,14 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help venv train run cluster test eval shell lint clean
+.PHONY: help venv train run cluster test eval bench shell lint clean
 
 help:
 	@echo "make run    install (first time), train if data or config changed, start everything"
 	@echo "make cluster  the same with 2 Rasa and 2 action server replicas behind nginx, PostgreSQL, Redis"
 	@echo "make test   everything CI checks"
 	@echo "make train  train the model if data or config changed"
+	@echo "make bench  benchmarks: NLU vs Rasa's default pipeline and BM25, latency, throughput, memory"
 	@echo "make eval   NLU figures on the held-out test set (+ reports/confusion_matrix.png)"
 	@echo "make shell  talk to the assistant in this terminal"
 	@echo "make lint   static checks"
@@ -63,6 +64,11 @@ test: $(MODEL)
 
 eval: $(MODEL)
 	$(PY) -m bot.evaluation --model $(MODEL)
+
+# Not part of `make test`: it prints figures and never fails on one (about 45 minutes).
+bench: $(VENV)/.installed
+	bash scripts/ensure_services.sh postgres redis nginx
+	$(PY) -m bench $(BENCH_ARGS)
 
 shell: $(MODEL)
 	$(PY) -m bot shell

@@ -1,0 +1,3 @@
+"""Benchmarks (`make bench`): NLU accuracy against Rasa's default pipeline and a
+BM25 keyword baseline, conversation latency and throughput, memory, cold start.
+Not tests: they print figures (bench/results/) and never fail on a number."""

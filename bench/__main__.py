@@ -1,0 +1,89 @@
+"""`make bench` (`python -m bench`): every benchmark in one run, side by side.
+
+    python -m bench                 train both configs, measure everything (~45 min on 2 cores)
+    python -m bench --reuse-models  use models bench/ trained before (and their recorded training time)
+    python -m bench --quick         fewer requests per level (a smoke run)
+
+Prints the tables, writes bench/results/latest.{json,md} and bench/results/bench.png,
+and puts the tables into the README between the bench markers.
+"""
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench import load, nlu, products, report
+from bot.paths import ROOT
+
+USER_LEVELS = (1, 10, 50)
+
+
+def measure_speed(product: products.Product, turns: dict, kinds=("faq", "form"), levels=USER_LEVELS) -> list:
+    rows = []
+    for kind in kinds:
+        for users in levels:
+            result = load.run(product.rasa_url, kind, users, turns[users])
+            rows.append({"system": product.name, **result.summary()})
+            print(f"  {product.name:<22} {kind:<5} {users:>3} users: p50 {rows[-1]['p50_ms']} ms, "
+                  f"p95 {rows[-1]['p95_ms']} ms, {rows[-1]['messages_per_s']} msg/s, errors {rows[-1]['errors']}",
+                  flush=True)
+    return rows
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reuse-models", action="store_true")
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args(argv)
+    turns = {1: 20, 10: 8, 50: 4} if args.quick else {1: 200, 10: 40, 50: 12}
+    results = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "machine": report.machine()}
+
+    print("== NLU on the held-out set", flush=True)
+    ours = nlu.train("ours", ROOT / "config.yml", args.reuse_models)
+    default = nlu.train("default", ROOT / "bench" / "default_config.yml", args.reuse_models)
+    results["training"] = {"ours": ours, "default": default}
+    results["nlu"] = (nlu.evaluate_rasa("our config", ours["model"], ours["training_seconds"])
+                      + nlu.evaluate_rasa("Rasa default pipeline", default["model"], default["training_seconds"])
+                      + nlu.evaluate_bm25())
+
+    print("== Conversation speed over REST", flush=True)
+    scratch = Path(tempfile.mkdtemp(prefix="bench-"))
+    speed, memory, cold = [], {}, {}
+    try:
+        for name, model in (("our bot", ours["model"]), ("default-pipeline bot", default["model"])):
+            product = products.start(name, Path(model).parent, scratch / name.replace(" ", "-"))
+            try:
+                cold[name] = round(product.started_in, 1)
+                speed += measure_speed(product, turns)
+                memory[name] = product.peak_memory_mb()
+            finally:
+                product.stop()
+        # The cluster against one process on the same stores (PostgreSQL, Redis locks).
+        for name, replicas in (("our bot, 1 replica on PostgreSQL", "1"), ("our bot, cluster (2+2)", "2")):
+            with products.postgres_database("bench_tracker") as tracker_url:
+                product = products.start(
+                    name, Path(ours["model"]).parent, scratch / name.replace(" ", "-"),
+                    RASA_REPLICAS=replicas, ACTION_SERVER_REPLICAS=replicas, TRACKER_DB_URL=tracker_url,
+                    REDIS_URL="redis://127.0.0.1:6379/12",
+                )
+                try:
+                    cold[name] = round(product.started_in, 1)
+                    speed += measure_speed(product, turns, kinds=("faq",), levels=(50,))
+                    memory[name] = product.peak_memory_mb()
+                finally:
+                    product.stop()
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    results.update(speed=speed, memory_mb=memory, cold_start_s=cold)
+
+    report.write(results)
+    print(report.markdown(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,100 @@
+"""Conversations over the REST channel from N concurrent users, timed.
+
+Each user is a person in a conversation of their own: the next message waits
+for the reply to the last. Two kinds of turn are measured:
+
+- faq: an FAQ question (NLU, response selection, the reply; no action call);
+  a user starts a new conversation every 10 questions, so trackers stay short
+  as real ones are;
+- form: the turn that gives the resident ID number inside the identity form
+  (the validation action on the action server, which calls the card backend
+  to send the SMS code). Each user runs task -> name -> ID number -> cancel,
+  and only the ID-number turns are timed.
+"""
+from __future__ import annotations
+
+import asyncio
+import itertools
+import statistics
+import time
+from dataclasses import dataclass
+from typing import List
+
+import httpx
+
+FAQ_QUESTIONS = [
+    "补办的社保卡需要重新激活吗?", "补卡要带什么材料", "Does my reissued card need to be activated?",
+    "社保卡激活以后能做什么", "what documents do I need to reissue my card", "社保卡有异常消费怎么办",
+]
+FORM_TURNS = [("帮我查一下社保卡状态", False), ("张三", False), ("11010519491231002X", True), ("算了", False)]
+
+
+@dataclass
+class Result:
+    kind: str
+    users: int
+    latencies_ms: List[float]
+    seconds: float
+    errors: int
+    turns: int = 0  # every turn sent, timed or not
+
+    def percentile(self, p: float) -> float:
+        ordered = sorted(self.latencies_ms)
+        return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))] if ordered else float("nan")
+
+    @property
+    def throughput(self) -> float:
+        """Messages answered per second (every turn, timed or not)."""
+        return self.turns / self.seconds if self.seconds else 0.0
+
+    def summary(self) -> dict:
+        return {"kind": self.kind, "users": self.users, "requests": len(self.latencies_ms), "errors": self.errors,
+                "p50_ms": round(self.percentile(50), 1), "p95_ms": round(self.percentile(95), 1),
+                "p99_ms": round(self.percentile(99), 1), "mean_ms": round(statistics.fmean(self.latencies_ms), 1)
+                if self.latencies_ms else None, "messages_per_s": round(self.throughput, 1)}
+
+
+async def _user(client: httpx.AsyncClient, url: str, kind: str, user: int, turns: int, result: Result,
+                conversation_ids) -> None:
+    if kind == "faq":
+        script = [(q, True) for q in itertools.islice(itertools.cycle(FAQ_QUESTIONS), user, user + turns)]
+        per_conversation = 10
+    else:
+        script = (FORM_TURNS * (turns // len(FORM_TURNS) + 1))[:turns]
+        per_conversation = len(FORM_TURNS)
+    sender = ""
+    for i, (message, timed) in enumerate(script):
+        if i % per_conversation == 0:
+            sender = f"bench-{kind}-{next(conversation_ids)}"
+        started = time.perf_counter()
+        try:
+            response = await client.post(url, json={"sender": sender, "message": message})
+            ok = response.status_code == 200 and bool(response.json())
+        except httpx.HTTPError:
+            ok = False
+        elapsed = (time.perf_counter() - started) * 1000
+        result.turns += 1
+        if not ok:
+            result.errors += 1
+        elif timed:
+            result.latencies_ms.append(elapsed)
+
+
+async def _run(base_url: str, kind: str, users: int, turns_per_user: int) -> Result:
+    result = Result(kind, users, [], 0.0, 0)
+    conversation_ids = itertools.count()
+    url = f"{base_url}/webhooks/rest/webhook"
+    limits = httpx.Limits(max_connections=users, max_keepalive_connections=users)
+    async with httpx.AsyncClient(timeout=120, limits=limits) as client:
+        # Warm-up: a few turns so that connections and TensorFlow's first calls are not timed.
+        await asyncio.gather(*(_user(client, url, kind, u, 4, Result(kind, 0, [], 0, 0), conversation_ids)
+                               for u in range(min(users, 4))))
+        started = time.perf_counter()
+        await asyncio.gather(*(_user(client, url, kind, u, turns_per_user, result, conversation_ids)
+                               for u in range(users)))
+        result.seconds = time.perf_counter() - started
+    return result
+
+
+def run(base_url: str, kind: str, users: int, turns_per_user: int) -> Result:
+    return asyncio.run(_run(base_url, kind, users, turns_per_user))
