@@ -1,0 +1,163 @@
+"""The web process (WEB_PORT): the widget's chat API and the staff login and search under hostile input.
+Every answer is below 500 and every refusal is a JSON error."""
+import httpx
+import pytest
+from hypothesis import given, strategies as st
+
+from tests.fuzz.hostile import (
+    EMOJI, FUZZ, MB, TIMEOUT, below_500, content_types, encode, headers_with, hostile_bodies, json_error, nasty_text,
+    nested,
+)
+
+# Header values as HTTP carries them (no CR, LF or NUL; obs-text bytes allowed).
+header_bytes = st.binary(max_size=300).map(lambda b: bytes(c for c in b if c == 9 or 0x20 <= c != 0x7f).strip())
+
+
+@pytest.fixture(scope="module")
+def client(product):
+    with httpx.Client(base_url=product.web_url, timeout=TIMEOUT) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def session(client):
+    response = client.post("/api/chat/sessions")
+    assert response.status_code == 201
+    return response.json()["session"]
+
+
+def check(response: httpx.Response, what: str, allowed) -> None:
+    below_500(response, what)
+    assert response.status_code in allowed, (what, response.status_code, response.text[:300])
+    if response.status_code >= 400:
+        json_error(response)
+
+
+@FUZZ
+@given(body=hostile_bodies(keys=("message",)), content_type=content_types)
+def test_chat_message_any_body(client, session, body, content_type):
+    response = client.post("/api/chat/messages", content=body,
+                           headers=headers_with(content_type, {"X-Chat-Session": session}))
+    check(response, f"POST /api/chat/messages {body[:200]!r}", allowed=(200, 400, 413, 422))
+    if response.status_code == 200:
+        assert isinstance(response.json()["messages"], list)
+
+
+@FUZZ
+@given(message=nasty_text)
+def test_chat_message_any_text(client, session, message):
+    body = encode('{"message": "%s"}' % message.replace("\\", "\\\\").replace('"', '\\"'))
+    response = client.post("/api/chat/messages", content=body, headers={"X-Chat-Session": session})
+    check(response, f"POST /api/chat/messages {body[:300]!r}", allowed=(200, 400, 413, 422))
+
+
+@FUZZ
+@given(header=header_bytes, body=hostile_bodies(keys=("message",)))
+def test_chat_with_a_forged_session(client, header, body):
+    headers = {"X-Chat-Session": header} if header else {}
+    response = client.post("/api/chat/messages", content=body, headers=headers)
+    check(response, f"POST /api/chat/messages session {header!r}", allowed=(403, 413))
+    check(client.get("/api/chat/history", headers=headers), f"GET history {header!r}", allowed=(403,))
+
+
+@pytest.mark.parametrize("message, status", [
+    (EMOJI[0] * 100_000, 413),  # past the 16 KiB body limit
+    (EMOJI[0] * 1000, 200),
+    ("\\ud800", 200),  # a JSON-escaped lone surrogate: refused or answered, not a 5xx
+    ("\\u0000", 422),
+])
+def test_huge_emoji_and_escapes(client, session, message, status):
+    body = ('{"message": "%s"}' % message).encode()
+    response = client.post("/api/chat/messages", content=body, headers={"X-Chat-Session": session})
+    check(response, f"POST /api/chat/messages {body[:100]!r}", allowed=(status, 422) if status == 200 else (status,))
+
+
+@pytest.mark.parametrize("opener", ["[", "{"])
+def test_deeply_nested_json_is_refused(client, session, opener):
+    for depth in (1000, 5000):  # 10 000 levels of "{" are past the 16 KiB limit
+        response = client.post("/api/chat/messages", content=nested(depth, opener),
+                               headers={"X-Chat-Session": session})
+        check(response, f"nested {opener} x{depth}", allowed=(400, 413))
+    response = client.post("/api/chat/messages", content=nested(10_000, opener), headers={"X-Chat-Session": session})
+    check(response, f"nested {opener} x10000", allowed=(400, 413))
+
+
+@FUZZ
+@given(body=hostile_bodies(keys=("username", "password")), content_type=content_types,
+       origin=st.none() | st.sampled_from(["null", "http://evil.example", "\x7f", ""]))
+def test_staff_login_any_body(client, staff_cookies, body, content_type, origin):
+    """Never logged in by garbage; throttling (429) after failures is a refusal too."""
+    headers = headers_with(content_type, {"Origin": origin} if origin is not None else {})
+    response = client.post("/api/staff/login", content=body, headers=headers)
+    check(response, f"POST /api/staff/login {body[:200]!r}", allowed=(400, 401, 403, 413, 422, 429))
+
+
+@FUZZ
+@given(username=nasty_text, password=nasty_text)
+def test_staff_login_any_credentials(client, staff_cookies, username, password):
+    """Including lone surrogates (JSON-escaped), controls and huge text; the form's real fields."""
+    import json
+
+    body = json.dumps({"username": username, "password": password}).encode()
+    response = client.post("/api/staff/login", content=body, headers={"Content-Type": "application/json"})
+    check(response, f"POST /api/staff/login {body[:300]!r}", allowed=(401, 413, 422, 429))
+
+
+def test_staff_login_form_encoded_and_oversized(client, staff_cookies):
+    for response in (
+        client.post("/api/staff/login", data={"username": "counter1", "password": "x"}),
+        client.post("/api/staff/login", json={"username": "u" * MB, "password": "p"}),
+        client.post("/api/staff/login", json={"username": "u", "password": EMOJI[0] * 3000}),
+    ):
+        check(response, "login", allowed=(400, 401, 413, 422, 429))
+
+
+query_strings = st.dictionaries(st.sampled_from(["q", "lang", "Q", "x", ""]),
+                                nasty_text.map(lambda t: t.encode("utf-8", "surrogatepass").decode("utf-8", "replace")),
+                                max_size=3)
+
+
+@FUZZ
+@given(params=query_strings)
+def test_faq_search_any_query(client, staff_cookies, params):
+    response = client.get("/api/faq/search", params=params, cookies=staff_cookies)
+    check(response, f"GET /api/faq/search {params!r}", allowed=(200, 422))
+    if response.status_code == 200:
+        assert isinstance(response.json()["results"], list)
+
+
+@pytest.mark.parametrize("query", ["q=%ED%A0%80", "q=%FF%FE", "q=%00", "q=" + "%F0%9F%98%80" * 5000,
+                                   "q=a&q=b", "q=%E7%A4%BE&lang=%ED%A0%80", "%ED%A0%80=x", "q=" + "%" * 100],
+                         ids=lambda q: q[:40])
+def test_faq_search_raw_query_strings(client, staff_cookies, query):
+    response = client.get(f"/api/faq/search?{query}", cookies=staff_cookies)
+    check(response, f"GET /api/faq/search?{query[:100]}", allowed=(200, 400, 413, 414, 422))
+
+
+@FUZZ
+@given(cookie=header_bytes, params=query_strings)
+def test_faq_search_with_a_forged_cookie(client, cookie, params):
+    response = client.get("/api/faq/search", params=params, headers={"Cookie": b"staff_session=" + cookie})
+    check(response, f"GET /api/faq/search cookie {cookie!r}", allowed=(400, 401))
+
+
+@pytest.mark.parametrize("method, path", [
+    ("GET", "/api/chat/messages"), ("PUT", "/api/chat/messages"), ("DELETE", "/api/chat/sessions"),
+    ("POST", "/api/chat/history"), ("GET", "/api/staff/login"), ("PATCH", "/api/staff/login"),
+    ("POST", "/api/faq/search"), ("DELETE", "/"),
+])
+def test_wrong_methods_are_405(client, method, path):
+    response = client.request(method, path, content=b"{}")
+    check(response, f"{method} {path}", allowed=(405,))
+
+
+@FUZZ
+@given(path=nasty_text)
+def test_any_path(client, path):
+    url = "/" + path.encode("utf-8", "surrogatepass").decode("utf-8", "replace").lstrip("/")
+    try:
+        request = client.build_request("GET", url)
+    except (httpx.InvalidURL, UnicodeError):
+        return  # not a URL the client can send
+    response = client.send(request)
+    check(response, f"GET {url!r}", allowed=(200, 303, 400, 404, 405, 414))
