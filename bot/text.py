@@ -39,3 +39,15 @@ def normalize_text(text: Text) -> Text:
     """NFKC (full-width to half-width), traditional to simplified, lower case."""
     text = unicodedata.normalize("NFKC", text)
     return zhconv.convert(text, "zh-cn").lower()
+
+
+def is_clean_text(text: Text) -> bool:
+    """Text a database and UTF-8 can hold: no NUL, no lone surrogate (JSON
+    lets a client send "\\ud800", which no UTF-8 encoder accepts)."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

@@ -463,3 +463,11 @@ async def test_a_name_typed_when_asked_is_masked_and_sealed_slots_are_kept_whole
     assert slots["holder_name"] == sealed_name and sealed.unseal(slots["holder_name"]) == "李四"
     restored = await store.retrieve("conv-name")
     assert sealed.unseal(restored.get_slot("holder_name")) == "李四"  # the next turn can open it
+
+
+async def test_a_sender_id_the_database_cannot_hold_fails_the_call_not_the_server(store):
+    """Rasa's session scope exits the process on any ValueError; ours raises it."""
+    with pytest.raises(ValueError):
+        await store.retrieve("\udfff")
+    await store.save(new_tracker("conv-after", conversation()))  # the store still works
+    assert (await store.retrieve("conv-after")) is not None

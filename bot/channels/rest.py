@@ -28,6 +28,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.text import is_clean_text
 from bot.tracker_store import fail_loudly
 
 log = logging.getLogger(__name__)
@@ -51,10 +52,11 @@ def parse_body(request: Request) -> Dict[str, Any]:
     if not isinstance(body, dict):
         raise ValueError("invalid_request", 'The body must be a JSON object {"sender": ..., "message": ...}.', 400)
     sender, message, metadata = body.get("sender"), body.get("message"), body.get("metadata")
-    if not isinstance(sender, str) or not sender.strip() or len(sender) > MAX_SENDER_CHARS:
-        raise ValueError("invalid_request", f'"sender" must be a string of 1 to {MAX_SENDER_CHARS} characters.', 400)
-    if not isinstance(message, str) or "\x00" in message:
-        raise ValueError("invalid_request", '"message" must be a string (without NUL characters).', 400)
+    if not isinstance(sender, str) or not sender.strip() or len(sender) > MAX_SENDER_CHARS \
+            or not is_clean_text(sender):
+        raise ValueError("invalid_request", f'"sender" must be text of 1 to {MAX_SENDER_CHARS} characters.', 400)
+    if not isinstance(message, str) or not is_clean_text(message):
+        raise ValueError("invalid_request", '"message" must be text (no NUL or lone surrogate characters).', 400)
     if len(message) > MAX_MESSAGE_CHARS:
         raise ValueError("message_too_long", f"A message has at most {MAX_MESSAGE_CHARS} characters.", 413)
     if metadata is not None and not isinstance(metadata, dict):

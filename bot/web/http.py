@@ -17,6 +17,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.backend.api import json_response
+from bot.text import is_clean_text
 
 log = logging.getLogger("bot.web")
 
@@ -94,8 +95,8 @@ def text_field(data: Dict[str, Any], name: str, max_chars: int) -> str:
     value = data.get(name)
     if not isinstance(value, str) or not value.strip():
         raise WebError(422, "invalid_request", f"`{name}` must be a non-empty string.")
-    if "\x00" in value:
-        raise WebError(422, "invalid_request", f"`{name}` must not contain NUL characters.")
+    if not is_clean_text(value):
+        raise WebError(422, "invalid_request", f"`{name}` must be text without NUL or lone surrogate characters.")
     if len(value) > max_chars:
         raise WebError(413, "too_long", f"`{name}` is longer than {max_chars} characters.")
     return value.strip()

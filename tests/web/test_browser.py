@@ -75,20 +75,20 @@ def test_ask_click_a_quick_reply_and_find_it_all_after_a_reload(product, open_pa
     expect(last_bot(page)).to_contain_text("激活")
     assert page.get_by_label("您的问题").input_value() == ""
 
-    ask(page, "激活")  # unclear: "did you mean" with buttons
-    choice = page.get_by_role("button", name="有哪些激活方式")
+    ask(page, "补办")  # unclear: "did you mean" with buttons
+    choice = page.get_by_role("button", name="怎么补办、去哪补办")
     expect(choice).to_be_visible()
     choice.click()
     idle(page)
-    expect(page.locator(".hd-user .hd-bubble").last).to_have_text("有哪些激活方式")  # the title, not the payload
-    expect(last_bot(page)).to_contain_text("两种方式")
+    expect(page.locator(".hd-user .hd-bubble").last).to_have_text("怎么补办、去哪补办")  # the title, not the payload
+    expect(last_bot(page)).to_contain_text("社保卡遗失或损坏时")
     expect(page.locator(".hd-typing")).to_be_hidden()
 
     page.reload()
     users = page.locator(".hd-user .hd-bubble")
-    expect(users).to_have_text(["补办的社保卡需要重新激活吗?", "激活", "有哪些激活方式"])
-    expect(last_bot(page)).to_contain_text("两种方式")
-    expect(page.get_by_role("button", name="有哪些激活方式")).to_be_visible()
+    expect(users).to_have_text(["补办的社保卡需要重新激活吗?", "补办", "怎么补办、去哪补办"])
+    expect(last_bot(page)).to_contain_text("社保卡遗失或损坏时")
+    expect(page.get_by_role("button", name="怎么补办、去哪补办")).to_be_visible()
 
 
 def test_the_typing_indicator_shows_while_waiting(product, open_page):

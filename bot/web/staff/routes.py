@@ -31,6 +31,7 @@ from bot.web.faq_search import FaqSearch
 from bot.web.http import WebError, json_body, json_response
 from bot.web.pages import page
 from bot.web.staff import logins
+from bot.text import is_clean_text
 from bot.web.staff.accounts import authenticate, normalize_username
 from bot.web.tickets import TicketSource, TicketsUnavailable
 
@@ -129,7 +130,8 @@ def add_staff_routes(app: Sanic, cfg: WebConfig, db: Database, search: FaqSearch
         require_same_origin(request)
         data = json_body(request)
         username, password = data.get("username"), data.get("password")
-        if not isinstance(username, str) or not isinstance(password, str) or not username.strip() or not password:
+        if not isinstance(username, str) or not isinstance(password, str) or not username.strip() or not password \
+                or not is_clean_text(username) or not is_clean_text(password):
             raise WebError(422, "invalid_request", "Give a username and a password.")
         name = normalize_username(username)
         wait, started = await run(writing(attempt), name, password, client_address(request))
