@@ -6,7 +6,6 @@ import contextlib
 import json
 import os
 import secrets
-import signal
 import subprocess
 import time
 from dataclasses import dataclass
@@ -17,7 +16,7 @@ import httpx
 
 from bot import settings
 from bot.cluster import ensure_postgres_database
-from bot.processes import free_port, launch_product
+from bot.processes import free_port, interrupt, launch_product
 
 
 @dataclass
@@ -48,12 +47,7 @@ class Product:
         return peaks
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
-            try:
-                self.process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
+        interrupt(self.process)
 
 
 def start(name: str, model_dir: Path, directory: Path, **overrides: str) -> Product:

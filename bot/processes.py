@@ -159,3 +159,18 @@ def launch_product(env: Dict[str, str], output: Path, timeout: float = 300.0) ->
         time.sleep(0.2)
     process.kill()
     raise RuntimeError(f"product not ready in {timeout:.0f}s:\n{output.read_text(errors='replace')[-3000:]}")
+
+
+def interrupt(process: subprocess.Popen, timeout: float = 60.0) -> bool:
+    """Ctrl-C, as a person would press it; killed if still running after
+    `timeout` seconds. True when it stopped by itself."""
+    if process.poll() is not None:
+        return True
+    process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout=timeout)
+        return True
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+        return False

@@ -1,6 +1,5 @@
 """Shared fixtures: free ports, and the whole product started as `make run` starts it."""
 import os
-import signal
 import subprocess
 from pathlib import Path
 
@@ -8,7 +7,7 @@ import httpx
 import pytest
 
 from bot.paths import ROOT
-from bot.processes import free_port, launch_product
+from bot.processes import free_port, interrupt, launch_product
 
 MODEL = ROOT / "models" / "helpdesk.tar.gz"
 
@@ -84,14 +83,8 @@ class RunningProduct:
         return response.json()
 
     def stop(self) -> int:
-        """Ctrl-C, as a person would press it."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
-            try:
-                self.process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                raise
+        """Ctrl-C, as a person would press it; the launcher must stop within a minute."""
+        assert interrupt(self.process), "the launcher did not stop within 60 s of Ctrl-C"
         return self.process.returncode
 
 

@@ -13,18 +13,8 @@ import logging
 import os
 import sys
 
+from bot import process_logging
 from bot.settings import resolved
-
-
-def _setup_logging() -> None:
-    level = resolved().get("LOG_LEVEL", "INFO").upper()
-    logging.basicConfig(
-        level=getattr(logging, level, logging.INFO),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    logging.getLogger("sqlalchemy").setLevel(logging.WARNING)  # never echo SQL parameters
-    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
 
 def _database(cfg):
@@ -126,7 +116,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     os.environ.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
-    _setup_logging()
+    process_logging.setup("alembic.runtime.plugins")
     from bot.backend.config import ConfigError
 
     try:

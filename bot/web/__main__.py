@@ -14,19 +14,8 @@ import logging
 import os
 import sys
 
+from bot import process_logging
 from bot.settings import resolved
-
-
-def _setup_logging() -> None:
-    level = resolved().get("LOG_LEVEL", "INFO").upper()
-    logging.basicConfig(
-        level=getattr(logging, level, logging.INFO),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    logging.getLogger("sqlalchemy").setLevel(logging.WARNING)  # never echo SQL parameters
-    for name in ("httpx", "httpcore"):  # their INFO/DEBUG lines carry URLs (with the Rasa token)
-        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 def _set_account(db_url: str, username: str, password: str) -> bool:
@@ -97,7 +86,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     os.environ.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
-    _setup_logging()
+    process_logging.setup("httpx", "httpcore")  # their INFO/DEBUG lines carry URLs (with the Rasa token)
     from bot.web.config import ConfigError
     from bot.web.staff.accounts import AccountError
 
