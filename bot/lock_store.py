@@ -14,11 +14,20 @@ Redis store reads, changes and writes the lock in three steps, so two replicas
 handling the same conversation at the same moment can both get "the first
 ticket" or bring a finished ticket back, which either runs two turns at once
 or stalls the conversation until the ticket expires (60 s).
+
+Waiting for a lock also differs: Rasa drops every expired ticket while a turn
+waits, its own included, and a turn whose own ticket is gone waits forever
+(an empty lock "serves" ticket 0). That happens to the next message of a
+conversation whose turn died with its replica: it waits for the dead ticket
+to expire, and its own, issued a moment later, expires within the same poll.
+Here a waiting turn never loses its own ticket.
 """
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+from collections import deque
 from typing import Callable, Optional, Text
 from urllib.parse import urlsplit
 
@@ -133,6 +142,23 @@ class SharedLockStore(LockStore):
             return lock if lock.is_someone_waiting() else None
 
         self._change(conversation_id, remove)
+
+    async def _acquire_lock(self, conversation_id: Text, ticket: int, wait_time_in_seconds: float) -> TicketLock:
+        def drop_others_expired(lock: Optional[TicketLock]) -> Optional[TicketLock]:
+            if lock is not None:
+                lock.tickets = deque(t for t in lock.tickets if t.number == ticket or not t.has_expired())
+            return lock
+
+        while True:
+            lock = self.get_lock(conversation_id)
+            # Not lock.is_locked(ticket): asking it drops expired tickets, ours too.
+            numbers = [t.number for t in lock.tickets] if lock is not None else []
+            if ticket not in numbers:
+                raise LockError(f"the lock of conversation {conversation_id!r} lost ticket {ticket}")
+            if numbers[0] == ticket:
+                return lock
+            await asyncio.sleep(wait_time_in_seconds)
+            self._change(conversation_id, drop_others_expired)
 
     def update_lock(self, conversation_id: Text) -> None:
         def drop_expired(lock: Optional[TicketLock]) -> Optional[TicketLock]:

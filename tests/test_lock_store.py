@@ -84,3 +84,18 @@ def test_redis_down_is_a_lock_error_not_a_hang():
     store = SharedLockStore(redis_url="redis://127.0.0.1:9/0")  # nothing listens on port 9
     with pytest.raises(LockError):
         store.issue_ticket("test-down")
+
+
+@pytest.mark.parametrize("shared", [False, True])
+async def test_the_next_turn_after_a_turn_that_died_holding_the_lock_goes_on(redis_url, shared):
+    """A replica killed mid-turn leaves its ticket behind. The next message,
+    sent at once, waits for that ticket to expire; its own ticket, issued a
+    moment later, must not expire with it (Rasa's store then waits forever)."""
+    store = SharedLockStore(redis_url=redis_url if shared else "")
+    conversation = f"test-{uuid.uuid4().hex}"
+    store.issue_ticket(conversation, lock_lifetime=1.0)  # the dead turn's
+    started = asyncio.get_running_loop().time()
+    async with store.lock(conversation, lock_lifetime=1.0, wait_time_in_seconds=1.5):
+        waited = asyncio.get_running_loop().time() - started
+    assert 1.0 <= waited < 10
+    assert store.get_lock(conversation) is None
