@@ -94,6 +94,12 @@ SETTINGS: List[Setting] = [
         "Redis shared by replicas (e.g. redis://127.0.0.1:6379/0): conversation locks; WeChat de-duplication, "
         "numbered options, long-answer parts, access token; empty: in-process memory (one Rasa process only).",
     ),
+    Setting(
+        "TICKET_LOCK_LIFETIME",
+        "30",
+        "Seconds a turn may hold its conversation's lock (Rasa reads it; its default is 60): the next message "
+        "after a Rasa replica died mid-turn waits this long. Our turns take well under a second.",
+    ),
     Setting("TRACKER_DB", str(VAR / "tracker.db"), "SQLite file of the conversation (tracker) store."),
     Setting(
         "TRACKER_DB_URL",
