@@ -22,8 +22,9 @@ events are replaced by redacted copies:
 - bot messages and `EntitiesAdded` are redacted too.
 
 The tracker Rasa keeps in memory for the rest of the turn is never changed:
-the store saves a shallow copy of it holding copies of the changed events.
-Conversations read back (`retrieve`, inherited) are the redacted ones.
+the store writes redacted copies of the events it has not stored yet (the
+earlier ones are only replayed, for the state). Conversations read back
+(`retrieve`, inherited) are the redacted ones.
 
 endpoints.yml:
 
@@ -47,7 +48,7 @@ import copy
 import re
 import unicodedata
 from collections import deque
-from typing import Any, Dict, Iterable, Iterator, List, Optional, Set, Text
+from typing import Any, Dict, Iterator, List, Optional, Sequence, Set, Text
 
 import sqlalchemy as sa
 import sqlalchemy.orm
@@ -180,20 +181,32 @@ def _redacted_user_event(event: UserUttered, code_expected: bool, name_expected:
     return copied
 
 
-def redacted_events(events: Iterable[Event]) -> List[Event]:
-    """The events with personal data masked, in the same order (copies of the
-    events that change, the same objects otherwise). The conversation is
-    replayed to know, at each user message, whether the SMS code was asked for."""
+def redacted_events(events: Sequence[Event], already_stored: int = 0) -> List[Event]:
+    """The events from index `already_stored` on, with personal data masked
+    (copies of the events that change, the same objects otherwise). The
+    conversation is replayed from its start to know, at each user message,
+    whether the form was asking for the SMS code or the name; the events
+    before `already_stored` are in the database already and only replayed."""
     replay = DialogueStateTracker("redaction-replay", None)  # every slot exists: requested_slot too
+    # The replay must not change the caller's events: applying an event can
+    # change the latest user event (entities, featurization). Stored events
+    # are replayed as they are (applying them again changes nothing), except
+    # the last user message among them, which new events may still change.
+    last_stored_user = max((i for i in range(min(already_stored, len(events)))
+                            if isinstance(events[i], UserUttered)), default=-1)
     result: List[Event] = []
     turn_secrets: Set[str] = set()  # digits typed in this turn's code/password message
-    for event in events:
+    for index, event in enumerate(events):
         if isinstance(event, UserUttered):
             code_expected = replay.get_slot(REQUESTED_SLOT) == CODE_SLOT
             if code_expected or mentions_password(event.text):
                 turn_secrets = _typed_digits(event.text) | _typed_digits(event.parse_data.get("text"))
             else:
                 turn_secrets = set()
+        if index < already_stored:
+            replay.update(copy.deepcopy(event) if index == last_stored_user else event)
+            continue
+        if isinstance(event, UserUttered):
             copied = _redacted_user_event(event, code_expected, replay.get_slot(REQUESTED_SLOT) == NAME_SLOT)
         elif isinstance(event, SlotSet):
             copied = _redacted_slot_event(event, turn_secrets)
@@ -208,8 +221,6 @@ def redacted_events(events: Iterable[Event]) -> List[Event]:
         else:
             copied = event  # no text in it; its apply_to changes only the tracker
         result.append(copied)
-        # The replay runs on the copies: applying an event can change the
-        # latest user event (entities, featurization), never the originals.
         replay.update(copied)
     return result
 
@@ -283,8 +294,16 @@ class RedactingTrackerStore(SQLTrackerStore):
             self.engine = sa.create_engine(url, pool_pre_ping=True, **create_engine_kwargs(url))
             self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
 
-    async def save(self, tracker: DialogueStateTracker) -> None:
-        await super().save(redacted_tracker(tracker))
+    async def stream_events(self, tracker: DialogueStateTracker) -> None:
+        if self.event_broker is not None:  # brokers get redacted events too
+            await super().stream_events(redacted_tracker(tracker))
+
+    def _additional_events(self, session: Any, tracker: DialogueStateTracker) -> List[Event]:
+        """What Rasa's save writes: the events not stored yet, redacted. Only
+        these are copied and masked (the rest is replayed for the state), so a
+        save costs the same early and late in a conversation."""
+        stored = self._event_query(session, tracker.sender_id, fetch_events_from_all_sessions=False).count()
+        return redacted_events(list(tracker.events), already_stored=stored)
 
     @contextlib.contextmanager
     def session_scope(self) -> Iterator[Any]:
