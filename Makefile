@@ -65,7 +65,8 @@ test: $(MODEL)
 eval: $(MODEL)
 	$(PY) -m bot.evaluation --model $(MODEL)
 
-# Not part of `make test`: it prints figures and never fails on one (about 45 minutes).
+# Not part of `make test`: it prints figures and never fails on one (about 35 minutes, most of it
+# training the default pipeline; BENCH_ARGS=--reuse-models: about 4).
 bench: $(VENV)/.installed
 	bash scripts/ensure_services.sh postgres redis nginx
 	$(PY) -m bench $(BENCH_ARGS)
