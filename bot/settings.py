@@ -78,6 +78,12 @@ SETTINGS: List[Setting] = [
         "",
         "HMAC key signing the chat session ids the web process issues; empty: one kept in var/secrets/.",
     ),
+    Setting(
+        "WEB_PROXIES_COUNT",
+        "0",
+        "Reverse proxies in front of the web process that add X-Forwarded-For (behind one nginx: 1); the staff "
+        "login throttle then counts the client's address instead of the proxy's. 0: the header is ignored.",
+    ),
     Setting("STAFF_DB_URL", "sqlite:///" + str(VAR / "staff.db"), "SQLAlchemy URL of the staff accounts database."),
     Setting("STAFF_USER", "", "With STAFF_PASSWORD: `make run` creates (or resets) this staff account."),
     Setting("STAFF_PASSWORD", "", "Password of STAFF_USER (at least 10 characters)."),

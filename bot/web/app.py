@@ -34,6 +34,9 @@ def create_app(cfg: WebConfig, db: Database, name: str = "helpdesk_web") -> Sani
     app.config.FALLBACK_ERROR_FORMAT = "json"
     app.config.REQUEST_TIMEOUT = 30
     app.config.RESPONSE_TIMEOUT = 60
+    # request.remote_addr (the login throttle's address) from X-Forwarded-For,
+    # trusting only as many hops as there are proxies of ours.
+    app.config.PROXIES_COUNT = cfg.proxies_count
     app.error_handler = JsonErrorHandler()
 
     rasa = RasaClient(cfg.rasa_url, cfg.rasa_token, RASA_TIMEOUT_SECONDS)

@@ -40,6 +40,7 @@ class WebConfig:
     backend_url: str
     backend_token: str
     log_level: str
+    proxies_count: int  # trusted X-Forwarded-For hops (sanic's PROXIES_COUNT)
 
 
 def _positive_int(env: Dict[str, str], name: str, high: int) -> int:
@@ -50,6 +51,10 @@ def _positive_int(env: Dict[str, str], name: str, high: int) -> int:
     if not 1 <= value <= high:
         raise ConfigError(f"{name} must be between 1 and {high}")
     return value
+
+
+def _count(env: Dict[str, str], name: str, high: int) -> int:
+    return 0 if env[name] == "0" else _positive_int(env, name, high)
 
 
 def load_config(environ: Optional[Dict[str, str]] = None) -> WebConfig:
@@ -65,4 +70,5 @@ def load_config(environ: Optional[Dict[str, str]] = None) -> WebConfig:
         backend_url=env["BACKEND_URL"].rstrip("/"),
         backend_token=env["BACKEND_SERVICE_TOKEN"],
         log_level=env["LOG_LEVEL"].upper(),
+        proxies_count=_count(env, "WEB_PROXIES_COUNT", 5),
     )

@@ -191,3 +191,26 @@ def test_search_of_500_characters_is_answered(staff):
 
 def test_tickets_say_when_the_backend_is_down(staff):
     assert error_code(staff.get("/api/staff/tickets"), 503) == "backend_unavailable"
+
+
+def test_behind_a_proxy_the_throttle_counts_the_forwarded_address(tmp_path):
+    """WEB_PROXIES_COUNT=1: the address is the last X-Forwarded-For hop (what
+    nginx adds), so one client's failures do not lock out everyone else."""
+    server = start_web(tmp_path, f"sqlite:///{tmp_path / 'staff.db'}", WEB_PROXIES_COUNT="1")
+    try:
+        with server.client(headers={"X-Forwarded-For": "203.0.113.7"}) as guesser:
+            for number in range(5):
+                assert login(guesser, username=f"guess{number}", password="wrong-password").status_code == 401
+            assert login(guesser).status_code == 429
+        with server.client(headers={"X-Forwarded-For": "198.51.100.20, 203.0.113.8"}) as colleague:
+            assert login(colleague).status_code == 200
+    finally:
+        server.group.stop()
+
+
+def test_without_proxies_a_forwarded_header_is_not_believed(web):
+    for number in range(5):
+        with web.client(headers={"X-Forwarded-For": f"203.0.113.{number}"}) as client:
+            assert login(client, username=f"guess{number}", password="wrong-password").status_code == 401
+    with web.client(headers={"X-Forwarded-For": "203.0.113.99"}) as client:
+        assert login(client).status_code == 429  # all five came from 127.0.0.1
