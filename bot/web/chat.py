@@ -4,7 +4,9 @@
     GET  /api/chat/history   X-Chat-Session      -> {"messages": [{"from", "text", "buttons"}]}
     POST /api/chat/messages  X-Chat-Session, {"message": "..."} -> {"messages": [{"text", "buttons"}]}
 
-A missing, malformed or forged session id is 403. The message is never logged.
+A missing, malformed or forged session id is 403; a session sending faster
+than a person types (bot/web/rate_limit.py) gets 429 with Retry-After. The
+message is never logged.
 """
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from sanic.response import HTTPResponse
 from bot.web.config import MAX_MESSAGE_CHARS
 from bot.web.http import WebError, json_body, json_response, text_field
 from bot.web.rasa_client import RasaClient, RasaUnavailable
+from bot.web.rate_limit import RateLimit
 from bot.web.sessions import ChatSessions
 
 log = logging.getLogger("bot.web.chat")
@@ -29,7 +32,9 @@ def unavailable() -> WebError:
                     {"Retry-After": "5"})
 
 
-def add_chat_routes(app: Sanic, sessions: ChatSessions, rasa: RasaClient) -> None:
+def add_chat_routes(app: Sanic, sessions: ChatSessions, rasa: RasaClient, limit: RateLimit = None) -> None:
+    limit = limit or RateLimit()
+
     def sender_of(request: Request) -> str:
         sender = sessions.sender(request.headers.get(SESSION_HEADER))
         if sender is None:
@@ -53,6 +58,10 @@ def add_chat_routes(app: Sanic, sessions: ChatSessions, rasa: RasaClient) -> Non
     async def send(request: Request) -> HTTPResponse:
         sender = sender_of(request)
         message = text_field(json_body(request), "message", MAX_MESSAGE_CHARS)
+        wait = limit.wait(sender)
+        if wait is not None:
+            raise WebError(429, "too_many_messages", "Too many messages in a short time; wait a moment.",
+                           {"Retry-After": str(max(1, round(wait)))})
         try:
             replies = await rasa.send(sender, message)
         except RasaUnavailable:

@@ -172,3 +172,13 @@ def test_rasa_down_is_503_and_the_session_still_works_later(tmp_path):
         assert "补卡" not in log  # no message text in the log
     finally:
         web.group.stop()
+
+
+def test_a_session_sending_faster_than_a_person_is_told_to_wait(chat, web_url):
+    codes = [chat.post("/api/chat/messages", json={"message": "你好"}).status_code for _ in range(9)]
+    assert codes[:8] == [200] * 8 and codes[8] == 429
+    response = chat.post("/api/chat/messages", json={"message": "你好"})
+    assert response.json()["error"]["code"] == "too_many_messages" and int(response.headers["retry-after"]) >= 1
+    with httpx.Client(base_url=web_url, timeout=60) as other:  # another person is not affected
+        other.headers["X-Chat-Session"] = other.post("/api/chat/sessions").json()["session"]
+        assert other.post("/api/chat/messages", json={"message": "你好"}).status_code == 200

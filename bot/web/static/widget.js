@@ -30,6 +30,7 @@
       retry: "重试",
       tooLong: "消息太长了，请控制在" + MAX_CHARS + "个字以内。",
       empty: "请先输入您的问题。",
+      tooFast: "消息发送得太快了，请稍等片刻再发。",
       quickReplies: "可选回复"
     },
     en: {
@@ -49,6 +50,7 @@
       retry: "Try again",
       tooLong: "That message is too long: please keep it under " + MAX_CHARS + " characters.",
       empty: "Please type your question first.",
+      tooFast: "You are sending messages very quickly; please wait a moment.",
       quickReplies: "Suggested replies"
     }
   };
@@ -321,6 +323,8 @@
         self.showError(self.t.tooLong, null);
       } else if (r.status === 422) {
         self.showError(self.t.empty, null);
+      } else if (r.status === 429) {
+        self.showError(self.t.tooFast, { payload: payload, shown: shown });
       } else {
         self.showError(self.t.unavailable, { payload: payload, shown: shown });
       }
