@@ -101,6 +101,27 @@ def test_the_typing_indicator_shows_while_waiting(product, open_page):
     expect(page.locator(".hd-typing")).to_be_hidden()
 
 
+def test_sending_too_fast_is_explained_and_the_message_can_be_sent_again(product, open_page):
+    page = open_page(product.web_url + "/")
+    refusals = []
+
+    def too_fast_once(route):
+        if not refusals:
+            refusals.append(1)
+            route.fulfill(status=429, content_type="application/json", headers={"Retry-After": "3"},
+                          body='{"error": {"code": "too_many_messages", "message": "wait"}}')
+        else:
+            route.continue_()
+
+    page.route("**/api/chat/messages", too_fast_once)
+    ask(page, "补卡要带什么材料")
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text("消息发送得太快了")
+    alert.get_by_role("button").click()  # send it again
+    expect(last_bot(page)).to_contain_text("身份证")
+    expect(alert).to_be_hidden()
+
+
 def test_html_in_a_message_is_shown_as_text_and_never_run(product, open_page):
     page = open_page(product.web_url + "/")
     html = "<script>window.pwned=1</script><b>x</b><img src=x onerror=\"window.pwned=2\">\nsecond line"
