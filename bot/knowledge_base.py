@@ -1,9 +1,10 @@
 """Read access to the FAQ knowledge base (data/faq/responses.yml).
 
 The file is Rasa's own responses file for the retrieval intent `faq`; this
-module turns it into topics with a title, a canonical question, an answer and
-an optional legal reference per language, for the code that needs more than
-Rasa's response selection (the "did you mean" buttons, the staff lookup).
+module turns it into topics with a title, a canonical question, an answer,
+an optional legal reference and the answer's source per language, for the code
+that needs more than Rasa's response selection (the "did you mean" buttons,
+the staff lookup).
 """
 from __future__ import annotations
 
@@ -19,6 +20,13 @@ from bot.paths import KNOWLEDGE_BASE
 RESPONSE_PREFIX = "utter_faq/"
 LANGUAGES = ("zh", "en")
 DEFAULT_LANGUAGE = "zh"
+# Where an answer's content comes from (metadata `source`; the staff page names them).
+SOURCES = (
+    "source_text",  # the seed text the FAQ was built from
+    "measures_article_16",  # Article 16 of the Measures on the Administration of Social Security Cards
+    "national_service",  # a national public service: the 12333 hotline, the electronic card
+    "general_practice",  # true everywhere in general; the details are local rules
+)
 
 
 @dataclass(frozen=True)
@@ -29,6 +37,7 @@ class Entry:
     question: str
     answer: str
     legal_ref: Optional[str]
+    source: str  # one of SOURCES
 
 
 @dataclass(frozen=True)
@@ -57,11 +66,16 @@ def parse(document: dict) -> Dict[str, Topic]:
         entries = {}
         for variation in variations:
             meta = variation.get("metadata") or {}
-            entries[_language_of(variation)] = Entry(
+            language = _language_of(variation)
+            if meta.get("source") not in SOURCES:
+                raise ValueError(f"FAQ topic {key!r} ({language}) has source {meta.get('source')!r}, "
+                                 f"not one of {list(SOURCES)}")
+            entries[language] = Entry(
                 title=meta["title"],
                 question=meta["question"],
                 answer=variation["text"].strip(),
                 legal_ref=meta.get("legal_ref"),
+                source=meta["source"],
             )
         missing = set(LANGUAGES) - set(entries)
         if missing:
