@@ -6,9 +6,11 @@ events are replaced by redacted copies:
 
 - user messages (`UserUttered`): the text, `parse_data["text"]`, entity
   values and metadata pass through `bot.pii.redact` (ID and phone numbers
-  masked). A message typed while the form asks for the SMS code (the
-  `requested_slot` slot is `sms_code` at that point of the conversation,
-  known by replaying the events) has every digit masked; so has a message that
+  masked). A message typed while the form asks for the SMS code or the ID
+  number (the `requested_slot` slot is `sms_code` / `id_number_masked` at that
+  point of the conversation, known by replaying the events) is masked whole
+  (every character a star) when it holds a digit, and its entities have every
+  digit masked; a message that
   mentions a password or PIN ("密码是123456", "my pin is 1234"). One that
   mentions a code ("验证码 123456") has its 4-8 digit runs masked. A message
   typed while the form asks for the holder's name that is a name is masked
@@ -62,6 +64,9 @@ from bot.pii import ASCII_WORD, looks_like_name, mask_name, mentions_password, r
 from bot.sealed import is_sealed
 
 CODE_SLOT = "sms_code"  # the slot the identity form asks the SMS code for
+ID_SLOT = "id_number_masked"  # the slot the identity form asks the ID number for
+# Prompts whose answer is a secret: a message typed there that holds a digit is masked whole.
+SECRET_PROMPTS = frozenset({CODE_SLOT, ID_SLOT})
 NAME_SLOT = "holder_name"  # the slot the identity form asks the holder's name for
 # Slots whose value is a code or secret the user typed: masked whole.
 SECRET_SLOTS = frozenset({CODE_SLOT, "password", "pin"})
@@ -99,6 +104,13 @@ def redact_user_text(text: Optional[str], *, code_expected: bool = False) -> Opt
         masked = _LOOSE_DIGITS.sub(_stars, masked)  # \d: full-width digits too
         masked = _CHINESE_DIGITS.sub(_stars, masked)
     return masked
+
+
+def mask_whole(text: str) -> str:
+    """Every character but spaces as a star: what is stored of a message
+    typed at the ID-number or code prompt (it may hold the number in any
+    form, and the name with it)."""
+    return re.sub(r"\S", "*", text)
 
 
 def _typed_digits(text: Optional[str]) -> Set[str]:
@@ -154,11 +166,13 @@ def _entities(entities: Any, fn) -> Any:
 _PARSE_DATA_KEPT = frozenset({"intent", "intent_ranking", "response_selector", "text_tokens", "message_id"})
 
 
-def _redacted_user_event(event: UserUttered, code_expected: bool, name_expected: bool) -> UserUttered:
+def _redacted_user_event(event: UserUttered, secret_expected: bool, name_expected: bool) -> UserUttered:
     def text_fn(value: str) -> str:
-        return redact_user_text(value, code_expected=code_expected or mentions_password(event.text))
+        return redact_user_text(value, code_expected=secret_expected or mentions_password(event.text))
 
     def whole_text_fn(value: str) -> str:  # the message itself (not its entities' names)
+        if secret_expected and re.search(r"\d", value):
+            return mask_whole(value)
         return mask_name(value) if name_expected and looks_like_name(value) else text_fn(value)
 
     copied = copy.deepcopy(event)
@@ -198,8 +212,8 @@ def redacted_events(events: Sequence[Event], already_stored: int = 0) -> List[Ev
     turn_secrets: Set[str] = set()  # digits typed in this turn's code/password message
     for index, event in enumerate(events):
         if isinstance(event, UserUttered):
-            code_expected = replay.get_slot(REQUESTED_SLOT) == CODE_SLOT
-            if code_expected or mentions_password(event.text):
+            secret_expected = replay.get_slot(REQUESTED_SLOT) in SECRET_PROMPTS
+            if secret_expected or mentions_password(event.text):
                 turn_secrets = _typed_digits(event.text) | _typed_digits(event.parse_data.get("text"))
             else:
                 turn_secrets = set()
@@ -207,7 +221,7 @@ def redacted_events(events: Sequence[Event], already_stored: int = 0) -> List[Ev
             replay.update(copy.deepcopy(event) if index == last_stored_user else event)
             continue
         if isinstance(event, UserUttered):
-            copied = _redacted_user_event(event, code_expected, replay.get_slot(REQUESTED_SLOT) == NAME_SLOT)
+            copied = _redacted_user_event(event, secret_expected, replay.get_slot(REQUESTED_SLOT) == NAME_SLOT)
         elif isinstance(event, SlotSet):
             copied = _redacted_slot_event(event, turn_secrets)
         elif isinstance(event, BotUttered):

@@ -268,7 +268,7 @@ async def test_turn_by_turn_as_rasa_saves(store):
     assert CODE[:3] + " " + CODE[3:] not in stored and CODE not in stored
     assert len(rows(store.db_path)) == len(first_turns) + 4  # only the new events were added
     again = await store.retrieve("conv-2")
-    assert again.latest_message.text == "验证码 *** ***"
+    assert again.latest_message.text == "*** *** ***"  # typed at the code prompt: masked whole
     assert again.get_slot("verification_token") == TOKEN
     assert again.get_slot("sms_code") == "*** ***"
 
@@ -433,7 +433,7 @@ async def test_a_name_typed_when_asked_is_masked_and_sealed_slots_are_kept_whole
     from bot import sealed
 
     monkeypatch.setenv("SLOT_SEAL_KEY", "dGVzdC1zbG90LXNlYWwta2V5LTMyLWJ5dGVzLWxvbmc=")
-    sealed_name = sealed.seal("李四")
+    sealed_name = sealed.seal("李四", "conv-name")
     events = [
         ActionExecuted("action_listen"),
         user("帮我激活社保卡", "activate_card"),
@@ -460,9 +460,9 @@ async def test_a_name_typed_when_asked_is_masked_and_sealed_slots_are_kept_whole
     assert [d["text"] for d in data if d["event"] == "user"] == ["帮我激活社保卡", "补卡要带什么材料", "李*", "Li Si"]
     assert [d["parse_data"]["text"] for d in data if d["event"] == "user"][2] == "李*"
     slots = dict((d["name"], d["value"]) for d in data if d["event"] == "slot")
-    assert slots["holder_name"] == sealed_name and sealed.unseal(slots["holder_name"]) == "李四"
+    assert slots["holder_name"] == sealed_name and sealed.unseal(slots["holder_name"], "conv-name") == "李四"
     restored = await store.retrieve("conv-name")
-    assert sealed.unseal(restored.get_slot("holder_name")) == "李四"  # the next turn can open it
+    assert sealed.unseal(restored.get_slot("holder_name"), "conv-name") == "李四"  # the next turn can open it
 
 
 async def test_a_sender_id_the_database_cannot_hold_fails_the_call_not_the_server(store):
@@ -471,3 +471,32 @@ async def test_a_sender_id_the_database_cannot_hold_fails_the_call_not_the_serve
         await store.retrieve("\udfff")
     await store.save(new_tracker("conv-after", conversation()))  # the store still works
     assert (await store.retrieve("conv-after")) is not None
+
+
+async def test_a_message_typed_at_the_id_number_prompt_is_masked_whole(store):
+    """Whatever is typed where the form asks for the ID number (a wrong
+    number, a name with it, a number in pieces) is stored masked whole; a
+    question there stays as typed."""
+    typed = ["4405 241 880 010 1001", "李四 440524188001010014", "4405２４-1880 0101 0014"]
+    events = [
+        ActionExecuted("action_listen"),
+        user("帮我激活社保卡", "activate_card"),
+        ActionExecuted("verify_identity_form"),
+        ActiveLoop("verify_identity_form"),
+        SlotSet("requested_slot", "id_number_masked"),
+        ActionExecuted("action_listen"),
+        user("补卡要带什么材料", "faq"),
+        ActionExecuted("action_listen"),
+    ]
+    for text in typed:
+        events += [user(text), ActionExecuted("verify_identity_form"), ActionExecuted("action_listen")]
+    await store.save(new_tracker("conv-id", events))
+
+    data = [json.loads(row["data"]) for row in rows(store.db_path)]
+    texts = [d["text"] for d in data if d["event"] == "user"]
+    assert texts[:2] == ["帮我激活社保卡", "补卡要带什么材料"]
+    stored = raw_text(store.db_path)
+    for text in typed:
+        assert not any(ch.isdigit() for ch in "".join(texts[2:])), texts
+        assert "李四" not in stored and "1880" not in stored.replace("-", "").replace(" ", "")
+    assert [set(t) - {" "} for t in texts[2:]] == [{"*"}] * 3
