@@ -60,12 +60,12 @@ def verified(tracker: Tracker, now: Optional[float] = None) -> bool:
     """A verification token (that we sealed) still valid for a minute or more."""
     expires = tracker.get_slot("verification_expires_at")
     return (bool(expires) and float(expires) > (now or time.time()) + 60
-            and sealed.unseal(tracker.get_slot("verification_token")) is not None)
+            and sealed.unseal(tracker.get_slot("verification_token"), tracker.sender_id) is not None)
 
 
 def verification_token(tracker: Tracker) -> Optional[str]:
     """The verification token (sealed in its slot), if still valid."""
-    return sealed.unseal(tracker.get_slot("verification_token")) if verified(tracker) else None
+    return sealed.unseal(tracker.get_slot("verification_token"), tracker.sender_id) if verified(tracker) else None
 
 
 def forget_verification() -> List[Dict[Text, Any]]:

@@ -85,7 +85,7 @@ class ValidateVerifyIdentityForm(FormValidationAction):
         if pii.looks_like_name(name):
             # A Chinese name typed in an English conversation says nothing
             # about the language: keep the conversation's.
-            return {"holder_name": sealed.seal(name), "language": language_before_latest_message(tracker)}
+            return {"holder_name": sealed.seal(name, tracker.sender_id), "language": language_before_latest_message(tracker)}
         say(dispatcher, "invalid_name", language(tracker))
         return {"holder_name": None, **count_failure(tracker, "holder_name", dispatcher)}
 
@@ -98,7 +98,7 @@ class ValidateVerifyIdentityForm(FormValidationAction):
         except pii.InvalidIdNumber as error:
             dispatcher.utter_message(text=pii.ID_NUMBER_REASONS[error.reason][lang])
             return {"id_number_masked": None, **count_failure(tracker, "id_number_masked", dispatcher)}
-        name = sealed.unseal(tracker.get_slot("holder_name"))
+        name = sealed.unseal(tracker.get_slot("holder_name"), tracker.sender_id)
         if name is None:  # no name this verification can use: ask for it again
             return {"holder_name": None, "id_number_masked": None, "requested_slot": "holder_name"}
         client = backend_client()
@@ -150,7 +150,7 @@ class ValidateVerifyIdentityForm(FormValidationAction):
         return {
             "sms_code": "verified",
             "holder_name": token.name_masked,
-            "verification_token": sealed.seal(token.token),
+            "verification_token": sealed.seal(token.token, tracker.sender_id),
             "verification_expires_at": token.expires_at,
             "form_failures": None,
         }

@@ -94,7 +94,7 @@ def actions_without_backend(tmp_path_factory, failing_backend):
 def _ask_with_id_number(env, language):
     with pytest.MonkeyPatch.context() as patch:  # seal the name as the form did, with the server's key
         patch.setenv("SLOT_SEAL_KEY", env["SLOT_SEAL_KEY"])
-        name = sealed.seal("李四")
+        name = sealed.seal("李四", "backend-down")
     return _call(env["ACTION_SERVER_PORT"], "validate_verify_identity_form",
                  {"holder_name": name, "language": language}, ID_NUMBER, "id_number_masked")
 

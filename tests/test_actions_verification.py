@@ -22,7 +22,7 @@ def tracker(expires_in: float, token="tok-123", intent="check_card_status") -> T
     slots = {
         "holder_name": "张*", "id_number_masked": "110105********002X", "sms_code": "verified",
         "verification_id": "v1", "phone_masked": "138****0001",
-        "verification_token": sealed.seal(token) if token else None,
+        "verification_token": sealed.seal(token, "s1") if token else None,
         "verification_expires_at": time.time() + expires_in, "form_failures": None,
         "language": "zh",
     }
