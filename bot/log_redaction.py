@@ -21,13 +21,24 @@ at import, e.g. in `actions/__init__.py`) does three things:
    `slot_values`, ... the list of rasa.utils.log_utils._anonymizer) are
    redacted with `codes=True` as well: a code the user typed is masked there.
 
-`uninstall()` undoes all three (for tests).
+4. routes warnings (`warnings.showwarning`) through the "py.warnings"
+   logger after masking them like a log line and, whole, every quoted value
+   and its repeats: Rasa warns "Failed to parse arguments in line '/李四 ...'
+   ... but found 李四 ..." for a message starting with "/" (it printed the
+   user's words to the Rasa server's output before);
+5. wraps sys.stdout and sys.stderr in `RedactingStream` (line by line), so
+   a print() or any other write of the process is masked too.
+
+`uninstall()` undoes all of it (for tests).
 """
 from __future__ import annotations
 
+import io
 import logging
 import re
+import sys
 import threading
+import warnings
 from typing import Any, Dict, List, Optional
 
 from bot.pii import redact
@@ -62,6 +73,67 @@ def _mask_pair(match: re.Match) -> str:
 def redact_text(text: str, codes: bool = False) -> str:
     """bot.pii.redact, plus the values of SECRET_KEYS shown as key/value."""
     return _SECRET_PAIR.sub(_mask_pair, redact(text, codes=codes))
+
+
+_QUOTED = re.compile(r"'([^'\n]{1,500})'|\"([^\"\n]{1,500})\"")
+
+
+def redact_warning(text: str) -> str:
+    """A warning's text: quoted values (and their repeats, with or without a
+    leading "/") masked whole, then like a log line with codes."""
+    values = {v for pair in _QUOTED.findall(text) for v in pair if v.strip()}
+    values |= {v.lstrip("/").strip() for v in values if v.lstrip("/").strip()}
+    for value in sorted(values, key=len, reverse=True):
+        text = text.replace(value, "*" * len(value))
+    return redact_text(text, codes=True)
+
+
+class RedactingStream(io.TextIOBase):
+    """A text stream that writes whole lines, each passed through
+    redact_text, to `target` (a partial line waits for its end or a flush)."""
+
+    def __init__(self, target: Any) -> None:
+        super().__init__()
+        self.target = target
+        self._pending = ""
+        self._lock = threading.Lock()
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        with self._lock:
+            self._pending += text
+            if "\n" in self._pending:
+                complete, _, self._pending = self._pending.rpartition("\n")
+                self.target.write(redact_text(complete + "\n"))
+        return len(text)
+
+    def flush(self) -> None:
+        with self._lock:
+            if self._pending:
+                self.target.write(redact_text(self._pending))
+                self._pending = ""
+        self.target.flush()
+
+    def isatty(self) -> bool:
+        return False
+
+    def fileno(self) -> int:
+        return self.target.fileno()
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return getattr(self.target, "encoding", "utf-8")
+
+
+_original_showwarning = None  # warnings.showwarning before install()
+_original_streams: Dict[str, Any] = {}
+
+
+def _showwarning(message, category, filename, lineno, file=None, line=None) -> None:
+    text = warnings.formatwarning(message, category, filename, lineno, line)
+    logging.getLogger("py.warnings").warning("%s", redact_warning(text).rstrip())
 
 
 # structlog keys that are not text to redact.
@@ -184,6 +256,15 @@ def install() -> None:
         # In place: loggers structlog already cached hold this same list.
         if processors is not None and structlog_processor not in processors:
             processors.insert(0, structlog_processor)
+        global _original_showwarning
+        if _original_showwarning is None:
+            _original_showwarning = warnings.showwarning
+            warnings.showwarning = _showwarning
+        for name in ("stdout", "stderr"):
+            stream = getattr(sys, name)
+            if stream is not None and not isinstance(stream, RedactingStream):
+                _original_streams[name] = stream
+                setattr(sys, name, RedactingStream(stream))
 
 
 def installed() -> bool:
@@ -204,3 +285,13 @@ def uninstall() -> None:
         processors = _structlog_processors()
         while processors is not None and structlog_processor in processors:
             processors.remove(structlog_processor)
+        global _original_showwarning
+        if _original_showwarning is not None:
+            warnings.showwarning = _original_showwarning
+            _original_showwarning = None
+        for name, stream in _original_streams.items():
+            current = getattr(sys, name)
+            if isinstance(current, RedactingStream):
+                current.flush()
+                setattr(sys, name, stream)
+        _original_streams.clear()

@@ -500,3 +500,30 @@ async def test_a_message_typed_at_the_id_number_prompt_is_masked_whole(store):
         assert not any(ch.isdigit() for ch in "".join(texts[2:])), texts
         assert "李四" not in stored and "1880" not in stored.replace("-", "").replace(" ", "")
     assert [set(t) - {" "} for t in texts[2:]] == [{"*"}] * 3
+
+
+def test_warnings_and_prints_are_masked(monkeypatch):
+    """Rasa warns with the user's words for a message starting with "/"; a
+    print goes to the process's output as is: both are masked."""
+    from rasa.nlu.classifiers.regex_message_handler import RegexMessageHandler
+    from rasa.shared.nlu.training_data.message import Message
+
+    err, out, logged = io.StringIO(), io.StringIO(), io.StringIO()
+    monkeypatch.setattr("sys.stderr", err)
+    monkeypatch.setattr("sys.stdout", out)
+    handler = logging.StreamHandler(logged)
+    logging.getLogger("py.warnings").addHandler(handler)
+    log_redaction.install()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("always")
+            RegexMessageHandler().process([Message(data={"text": f"/李四 {ID_NUMBER}"})],
+                                          domain=Domain.from_yaml('version: "3.1"\nintents: [greet]'))
+        print(f"李四的电话 {PHONE[:3]} {PHONE[3:7]} {PHONE[7:]}")
+    finally:
+        log_redaction.uninstall()
+        logging.getLogger("py.warnings").removeHandler(handler)
+    everything = err.getvalue() + out.getvalue() + logged.getvalue()
+    assert "Failed to parse arguments" in logged.getvalue()
+    assert "李四 " not in everything and ID_NUMBER[6:14] not in everything
+    assert "0000 0002" not in everything and "138****0002" in out.getvalue()
