@@ -9,7 +9,7 @@ import pytest
 from bot.channels.wechat import replies
 from bot.channels.wechat.channel import MAX_BODY_BYTES, WeChatConfig
 from bot.channels.wechat.crypto import MessageCrypto, signature
-from bot.channels.wechat.state import HANDED_OFF, REPLIED, Outcome, RedisState
+from bot.channels.wechat.state import HANDED_OFF, REPLIED, Outcome, RedisState, hashed
 from tests.channels.harness import AES_KEY, APP_ID, REDIS_URL, TOKEN, FakeAssistant, make_channel, serve
 from tests.channels.wechat_server import (
     ACCOUNT, BILLION_LAUGHS, EXTERNAL_ENTITY, WeChatServer, event_xml, image_xml, text_xml, voice_xml,
@@ -65,7 +65,8 @@ async def test_url_verification_refusals(client, tamper):
 @pytest.mark.parametrize("safe", [True, False], ids=["safe-mode", "plaintext"])
 async def test_text_round_trip(client, safe):
     assistant = FakeAssistant()
-    async with serve(make_channel(), assistant) as url:
+    # Plaintext only works for an account without an EncodingAESKey.
+    async with serve(make_channel(**({} if safe else {"encoding_aes_key": ""})), assistant) as url:
         response = await post(client, url, text_xml("oUserA", "补办的社保卡需要激活吗"), safe=safe)
         assert response.headers["content-type"].startswith("application/xml")
         shown = WECHAT.read_reply(response.status_code, response.text, safe=safe, to_user="oUserA")
@@ -123,11 +124,15 @@ def refused_requests():
     }
 
 
+# Refusals of the XML parser, for a plaintext account (without an EncodingAESKey).
+PLAINTEXT_CASES = {"malformed XML", "XML bomb", "external entity", "missing fields"}
+
+
 @pytest.mark.parametrize("case", list(refused_requests()))
 async def test_refusals(client, case):
     status, params, body = refused_requests()[case]
     assistant = FakeAssistant()
-    async with serve(make_channel(), assistant) as url:
+    async with serve(make_channel(**({"encoding_aes_key": ""} if case in PLAINTEXT_CASES else {})), assistant) as url:
         response = await client.post(url, params=params, content=body)
     assert response.status_code == status, response.text
     assert response.json()["error"]["message"]
@@ -148,13 +153,64 @@ async def test_an_empty_token_refuses_everything_and_says_so_once(client, caplog
     assert assistant.received == []
 
 
-async def test_an_invalid_aes_key_refuses_safe_mode_only(client, caplog):
+async def test_an_invalid_aes_key_refuses_every_message(client, caplog):
+    """A configured key means safe mode; a broken one must not fall back to plaintext."""
     with caplog.at_level(logging.ERROR):
         channel = make_channel(encoding_aes_key="not-a-key")
     assert "EncodingAESKey must be 43 characters" in caplog.text
-    async with serve(channel, FakeAssistant()) as url:
+    assistant = FakeAssistant()
+    async with serve(channel, assistant) as url:
         assert (await post(client, url, text_xml("oUserA", "hi"))).status_code == 503
-        assert await say(client, url, text_xml("oUserA", "hi"), safe=False) == "answer to hi"
+        assert (await post(client, url, text_xml("oUserA", "hi"), safe=False)).status_code == 503
+    assert assistant.received == []
+
+
+# safe mode required, and one message per signed URL
+
+async def test_plaintext_is_refused_when_safe_mode_is_configured(client, caplog):
+    assistant = FakeAssistant()
+    with caplog.at_level(logging.WARNING):
+        async with serve(make_channel(), assistant) as url:
+            response = await post(client, url, text_xml("oVictim", "帮我挂失"), safe=False)
+            explicit = await post(client, url, text_xml("oVictim", "帮我挂失"), safe=False, encrypt_type="raw")
+    assert response.status_code == explicit.status_code == 403
+    assert response.json()["error"]["code"] == "forbidden"
+    assert "safe mode" in response.json()["error"]["message"]
+    assert caplog.text.count("plaintext message refused: safe mode is configured") == 2
+    assert assistant.received == []
+
+
+@pytest.mark.parametrize("safe", [True, False], ids=["safe-mode", "plaintext"])
+async def test_a_signed_url_carries_one_message_only(client, safe):
+    """Whoever saw a signed URL (a proxy's access log) cannot post with it as another follower."""
+    assistant = FakeAssistant()
+    channel = make_channel(**({} if safe else {"encoding_aes_key": ""}))
+    async with serve(channel, assistant) as url:
+        params, body = WECHAT.request(text_xml("oUserA", "怎么激活"), safe=safe)
+        first = await client.post(url, params=params, content=body)
+        assert WECHAT.read_reply(first.status_code, first.text, safe=safe) == "answer to 怎么激活"
+        _, forged = WECHAT.request(text_xml("oVictim", "帮我挂失"), safe=safe)
+        replayed = await client.post(url, params=params, content=forged)
+    assert replayed.status_code == 403, replayed.text
+    assert replayed.json()["error"]["code"] == "forbidden"
+    assert [(m.sender_id, m.text) for m in assistant.received] == [("oUserA", "怎么激活")]
+
+
+async def test_a_verbatim_replay_never_runs_a_second_turn(client):
+    """The same URL with the same body (a replay, or WeChat retrying with the URL it
+    signed first) gets the first answer while it is remembered, then `success`: never a turn."""
+    assistant = FakeAssistant()
+    channel = make_channel()
+    xml = text_xml("oUserA", "怎么激活", msg_id=987654321)
+    async with serve(channel, assistant) as url:
+        params, body = WECHAT.request(xml)
+        answers = [WECHAT.read_reply(r.status_code, r.text)
+                   for r in [await client.post(url, params=params, content=body) for _ in range(2)]]
+        assert answers == ["answer to 怎么激活"] * 2
+        await channel.state._delete("msg:" + hashed("msg:987654321"))  # the message's record expired
+        late = await client.post(url, params=params, content=body)
+        assert WECHAT.read_reply(late.status_code, late.text) is None  # `success`
+    assert assistant.texts == ["怎么激活"]
 
 
 # WeChat's retries

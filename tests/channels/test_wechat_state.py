@@ -5,7 +5,8 @@ import redis
 
 from bot.channels.wechat.replies import Option
 from bot.channels.wechat.state import (
-    HANDED_OFF, PENDING, REPLIED, MemoryState, Outcome, RedisState, hashed, state_for,
+    HANDED_OFF, NONCE_NEW, NONCE_OTHER_MESSAGE, NONCE_SAME_MESSAGE, PENDING, REPLIED, MemoryState, Outcome,
+    RedisState, hashed, state_for,
 )
 from tests.channels.harness import REDIS_URL
 
@@ -102,3 +103,20 @@ async def test_memory_entries_expire_and_are_bounded():
 def test_state_for_chooses_redis_only_with_a_url():
     assert isinstance(state_for(""), MemoryState)
     assert isinstance(state_for(REDIS_URL), RedisState)
+
+
+async def test_a_nonce_is_bound_to_the_first_message_it_signed(state):
+    assert await state.use_nonce("1700000000:42", "digest-a", 300) == NONCE_NEW
+    assert await state.use_nonce("1700000000:42", "digest-a", 300) == NONCE_SAME_MESSAGE
+    assert await state.use_nonce("1700000000:42", "digest-b", 300) == NONCE_OTHER_MESSAGE
+    assert await state.use_nonce("1700000001:42", "digest-b", 300) == NONCE_NEW  # another timestamp
+
+
+async def test_a_nonce_is_forgotten_when_its_window_ends():
+    now = [1000.0]
+    state = MemoryState(clock=lambda: now[0])
+    assert await state.use_nonce("t:n", "a", 10) == NONCE_NEW
+    now[0] += 9
+    assert await state.use_nonce("t:n", "b", 10) == NONCE_OTHER_MESSAGE
+    now[0] += 2
+    assert await state.use_nonce("t:n", "b", 10) == NONCE_NEW

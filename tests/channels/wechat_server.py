@@ -4,6 +4,7 @@ does -- checking the reply's MsgSignature before decrypting it."""
 from __future__ import annotations
 
 import itertools
+import secrets
 import time
 from typing import Dict, Optional, Tuple
 from xml.etree.ElementTree import fromstring
@@ -66,8 +67,10 @@ class WeChatServer:
         self.token = token
         self.crypto = MessageCrypto(token, encoding_aes_key, app_id)
 
-    def url_params(self, timestamp: Optional[str] = None, nonce: str = "1320562132") -> Dict[str, str]:
+    def url_params(self, timestamp: Optional[str] = None, nonce: Optional[str] = None) -> Dict[str, str]:
+        """A signed URL's parameters; like WeChat, a fresh random nonce for each request."""
         timestamp = timestamp or str(int(time.time()))
+        nonce = nonce or str(secrets.randbelow(10 ** 10))
         return {"signature": signature(self.token, timestamp, nonce), "timestamp": timestamp, "nonce": nonce}
 
     def request(self, xml: str, safe: bool = True, **url_overrides: str) -> Tuple[Dict[str, str], bytes]:

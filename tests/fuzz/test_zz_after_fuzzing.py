@@ -85,12 +85,12 @@ def test_every_server_still_answers_and_none_was_restarted(product, wechat):
     page = httpx.get(f"{product.web_url}/", timeout=TIMEOUT)
     assert page.status_code == 200 and "text/html" in page.headers["content-type"]
 
-    params, body = wechat.request(text_xml("oFuzzAfter0000000000000000001", QUESTION), safe=False)
+    params, body = wechat.request(text_xml("oFuzzAfter0000000000000000001", QUESTION), safe=True)
     reply = None
     for _ in range(3):  # as WeChat retries: a slow first turn answers `success`, a retry gets the answer
         response = httpx.post(f"{product.rasa_url}/webhooks/wechat/webhook", params=params, content=body,
                               timeout=TIMEOUT)
-        reply = wechat.read_reply(response.status_code, response.text, safe=False)
+        reply = wechat.read_reply(response.status_code, response.text, safe=True)
         if reply is not None:
             break
     assert reply and "激活" in reply, reply

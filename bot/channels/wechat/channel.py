@@ -1,13 +1,16 @@
 """The Rasa input channel `wechat`: a WeChat Official Account's server URL.
 
 Served at /webhooks/wechat/webhook: GET verifies the URL (echostr), POST
-receives messages in plaintext or safe mode (encrypt_type=aes). This module
-checks each request and speaks HTTP; crypto, messages, replies, state,
-api_client and turns do the work.
+receives messages in safe mode (encrypt_type=aes) or, only for an account
+without an EncodingAESKey, in plaintext. A signed URL carries one message: its
+nonce is remembered with the body it came with (docs/WECHAT.md, "Replays").
+This module checks each request and speaks HTTP; crypto, messages, replies,
+state, api_client and turns do the work.
 """
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import inspect
 import logging
 import secrets
@@ -24,12 +27,12 @@ from rasa.core.channels.channel import InputChannel
 from bot.channels.wechat.api_client import CustomerServiceClient
 from bot.channels.wechat.crypto import (
     AppIdMismatch, DecryptError, InvalidAESKey, MessageCrypto, SignatureError, TimestampError,
-    check_signature, check_timestamp,
+    MAX_CLOCK_SKEW_SECONDS, check_signature, check_timestamp,
 )
 from bot.channels.wechat.messages import (
     IncomingMessage, MalformedMessage, encrypted_field, encrypted_reply, parse_message, text_reply,
 )
-from bot.channels.wechat.state import ChannelState, state_for
+from bot.channels.wechat.state import NONCE_NEW, NONCE_OTHER_MESSAGE, ChannelState, state_for
 from bot.channels.wechat.turns import OnNewMessage, Turns
 
 logger = logging.getLogger(__name__)
@@ -100,15 +103,17 @@ class WeChatInput(InputChannel):
         api = api or CustomerServiceClient(config.api_base, config.app_id, config.app_secret, self.state)
         self.turns = Turns(self.state, api, config.reply_seconds, self.name())
         self.crypto: Optional[MessageCrypto] = None
+        # A configured EncodingAESKey means safe mode is required, even when the key is unusable.
+        self.safe_mode_required = bool(config.encoding_aes_key)
         if not config.token:
             logger.warning("wechat: WECHAT_TOKEN is empty, so the WeChat channel refuses every request")
         try:
             self.crypto = MessageCrypto(config.token, config.encoding_aes_key, config.app_id)
         except InvalidAESKey as error:
             if config.encoding_aes_key:
-                logger.error("wechat: %s; safe-mode (encrypted) requests are refused", error.reason)
+                logger.error("wechat: %s; every message is refused", error.reason)
         if self.crypto and not config.app_id:
-            logger.error("wechat: WECHAT_APP_ID is empty; safe-mode (encrypted) requests are refused")
+            logger.error("wechat: WECHAT_APP_ID is empty; every message is refused")
             self.crypto = None
 
     def _check_request(self, request: Request) -> Optional[HTTPResponse]:
@@ -122,6 +127,17 @@ class WeChatInput(InputChannel):
         except (SignatureError, TimestampError) as error:
             return _refusal(403, error.reason)
         return None
+
+    async def _first_use_of_url(self, request: Request) -> Optional[bool]:
+        """True when this signed URL (timestamp + nonce) is new, False when it
+        came before with this very body, None when it came with another body
+        (someone who saw the URL posting their own message with it). Remembered
+        until the timestamp leaves the accepted window, so no replay outlives it."""
+        timestamp, nonce = request.args.get("timestamp", ""), request.args.get("nonce", "")
+        remaining = int(timestamp) + MAX_CLOCK_SKEW_SECONDS - time.time() + 1
+        seen = await self.state.use_nonce(f"{timestamp}:{nonce}", hashlib.sha256(request.body or b"").hexdigest(),
+                                          max(1.0, remaining))
+        return None if seen == NONCE_OTHER_MESSAGE else seen == NONCE_NEW
 
     def _incoming(self, request: Request, safe_mode: bool) -> IncomingMessage:
         if not safe_mode:
@@ -163,16 +179,26 @@ class WeChatInput(InputChannel):
             if refusal:
                 return refusal
             safe_mode = request.args.get("encrypt_type", "raw").lower() == "aes"
-            if safe_mode and self.crypto is None:
+            if (safe_mode or self.safe_mode_required) and self.crypto is None:
                 return _refusal(503, "safe mode needs a valid WECHAT_ENCODING_AES_KEY and WECHAT_APP_ID")
+            if self.safe_mode_required and not safe_mode:
+                return _refusal(403, "plaintext message refused: safe mode is configured (encrypt_type=aes required)")
             try:
                 message = self._incoming(request, safe_mode)
             except (SignatureError, AppIdMismatch) as error:
                 return _refusal(403, error.reason)
             except (DecryptError, MalformedMessage) as error:
                 return _refusal(400, error.reason)
+            # Only a message that passed every check binds the URL (a garbage body cannot use it up).
             try:
-                text = await self.turns.reply_to(message, on_new_message)
+                first_use = await self._first_use_of_url(request)
+            except Exception as error:  # e.g. Redis unreachable: 503 makes WeChat retry
+                logger.error("wechat: signed URL not checked: %s", type(error).__name__)
+                return _error(503, "temporarily unavailable, please retry")
+            if first_use is None:
+                return _refusal(403, "this signed URL was already used for another message")
+            try:
+                text = await self.turns.reply_to(message, on_new_message, may_start=first_use)
             except Exception as error:  # e.g. Redis unreachable: 503 makes WeChat retry
                 logger.error("wechat: message not handled: %s", type(error).__name__)
                 return _error(503, "temporarily unavailable, please retry")

@@ -9,6 +9,9 @@
 - Each user's undelivered parts of a long answer ("继续" / "more").
 - The customer-service API's access token, shared by replicas (each new
   token WeChat issues invalidates the previous one after five minutes).
+- Each signed URL's nonce (with its timestamp), bound to a digest of the
+  body it first came with, until the timestamp leaves the accepted window:
+  a signed URL carries one message only (docs/WECHAT.md, "Replays").
 
 Several Rasa replicas must share this: `REDIS_URL` selects `RedisState`;
 without it, `MemoryState` (bounded, expiring) serves one process. Keys never
@@ -34,6 +37,11 @@ POLL_SECONDS = 0.1
 PENDING = "pending"
 REPLIED = "replied"
 HANDED_OFF = "handed_off"
+
+# What use_nonce found: a nonce not seen yet, seen with the same body, or seen with another body.
+NONCE_NEW = "new"
+NONCE_SAME_MESSAGE = "same message"
+NONCE_OTHER_MESSAGE = "other message"
 
 
 @dataclass(frozen=True)
@@ -100,6 +108,19 @@ class ChannelState(ABC):
             if outcome is None or outcome.status != PENDING or time.monotonic() >= deadline:
                 return outcome
             await asyncio.sleep(min(POLL_SECONDS, max(0.0, deadline - time.monotonic())))
+
+    # signed URLs
+    async def use_nonce(self, signed: str, body_digest: str, ttl: float) -> str:
+        """Binds `signed` (timestamp and nonce of a request's URL) to the body
+        it came with, for `ttl` seconds; says whether it was new, or seen
+        before with the same body or with another one."""
+        key = "nonce:" + hashed(signed)
+        if await self._set(key, body_digest, ttl, only_if_new=True):
+            return NONCE_NEW
+        first = await self._get(key)
+        if first is None:  # expired between the two calls: a new window
+            return NONCE_NEW if await self._set(key, body_digest, ttl, only_if_new=True) else NONCE_OTHER_MESSAGE
+        return NONCE_SAME_MESSAGE if first == body_digest else NONCE_OTHER_MESSAGE
 
     # numbered options
     async def set_options(self, openid: str, options: List[Option]) -> None:

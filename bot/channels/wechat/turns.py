@@ -7,6 +7,8 @@ must still finish and reach the user. If the turn is done within the deadline
 answers `success` and the turn, when done, sends its text through the
 customer-service API. A retry of a claimed message never runs the turn again:
 it waits (within its own deadline) for the stored reply, else gets `success`.
+A request whose signed URL came before with the same body never starts a turn
+either, even once the message's record has expired.
 """
 from __future__ import annotations
 
@@ -82,11 +84,13 @@ class Turns:
         self.channel_name = channel_name
         self._running: Set[asyncio.Task] = set()  # strong references: a bare task may be garbage-collected
 
-    async def reply_to(self, message: IncomingMessage, on_new_message: OnNewMessage) -> Optional[str]:
-        """The passive reply's text, or None for `success`."""
+    async def reply_to(self, message: IncomingMessage, on_new_message: OnNewMessage,
+                       may_start: bool = True) -> Optional[str]:
+        """The passive reply's text, or None for `success`. With `may_start`
+        False only a stored answer is given: no turn is started."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.reply_seconds
-        if not await self.state.claim(message.dedup_id):
+        if not may_start or not await self.state.claim(message.dedup_id):
             outcome = await self.state.wait_outcome(message.dedup_id, deadline - loop.time())
             return (outcome.text or None) if outcome and outcome.status == REPLIED else None
         turn = _Turn(self, message, on_new_message)
