@@ -101,7 +101,8 @@ def model_ranking(parse_data: Dict[str, Any], topics: Dict[str, Any]) -> Optiona
 
 def topic_view(topic: knowledge_base.Topic, languages: Sequence[str]) -> List[Dict[str, Any]]:
     return [
-        {"language": lang, "title": e.title, "question": e.question, "answer": e.answer, "legal_ref": e.legal_ref}
+        {"language": lang, "title": e.title, "question": e.question, "answer": e.answer, "legal_ref": e.legal_ref,
+         "source": e.source}
         for lang, e in ((lang, topic.entry(lang)) for lang in languages)
     ]
 

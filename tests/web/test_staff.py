@@ -177,6 +177,14 @@ def test_search_language_orders_the_answers(staff):
     assert top["answers"][0]["legal_ref"] and top["answers"][1]["legal_ref"]
 
 
+def test_search_answers_say_where_they_come_from(staff):
+    fee = staff.get("/api/faq/search", params={"q": "补卡要钱吗"}).json()["results"][0]
+    assert fee["key"] == "reissue_fee"
+    assert [a["source"] for a in fee["answers"]] == ["general_practice", "general_practice"]
+    legal = staff.get("/api/faq/search", params={"q": "what is the legal basis"}).json()["results"][0]
+    assert legal["key"] == "legal_basis" and legal["answers"][0]["source"] == "measures_article_16"
+
+
 @pytest.mark.parametrize("params", [
     {}, {"q": ""}, {"q": "   "}, {"q": "x" * 501}, {"q": "补卡", "lang": "fr"}, {"q": "补卡", "extra": "1"},
     [("q", "补卡"), ("q", "激活")],

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot import knowledge_base
-from bot.web.faq_search import FaqSearch, KeywordIndex, guess_language, model_ranking
+from bot.web.faq_search import FaqSearch, KeywordIndex, guess_language, model_ranking, topic_view
 from bot.web.rasa_client import RasaUnavailable, history_from_events
 from bot.web.sessions import SENDER_PREFIX, ChatSessions
 from bot.web.staff.accounts import AccountError, check_new_account
@@ -133,6 +133,21 @@ def test_keyword_ranking_finds_the_topic(keywords, query, expected):
     assert all(a.score >= b.score > 0 for a, b in zip(ranked, ranked[1:]))
 
 
+@pytest.mark.parametrize("query,expected", [
+    ("补卡要钱吗", "reissue_fee"),
+    ("how much does a replacement card cost", "reissue_fee"),
+    ("补卡要多久", "reissue_time"),
+    ("what is the electronic social security card", "electronic_card"),
+    ("社保卡可以在外地看病吗", "cross_region_use"),
+    ("挂失后卡又找到了", "cancel_loss_report"),
+    ("can I report the loss by phone", "loss_report_channels"),
+    ("I forgot my card password", "password_reset"),
+    ("is there a hotline I can call", "hotline_12333"),
+])
+def test_keyword_ranking_finds_the_new_topics(keywords, query, expected):
+    assert keywords.rank(query)[0].key == expected
+
+
 def test_keyword_ranking_of_nothing_is_empty(keywords):
     assert keywords.rank("？？？ !!!") == []
     assert keywords.rank("的 吗 the") == []
@@ -203,3 +218,113 @@ async def test_keywords_alone_when_the_model_declines_or_is_down(topics):
         assert body["results"][0]["key"] == "reissue_documents"
         assert {r["method"] for r in body["results"]} == {"keywords"}
     assert [a["language"] for a in unsure["results"][0]["answers"]] == ["en", "zh"]
+
+
+# --- the staff page's rendering of an answer (staff.js in Node with a minimal DOM) -----------------
+
+# Just enough DOM for staff.js's lookup page: elements with children, text,
+# attributes and listeners; fetch answers /api/staff/me, the tickets and the
+# search with the JSON the test gives. Prints each result's text by class.
+STAFF_PAGE_HARNESS = r"""
+const fs = require("fs"), vm = require("vm");
+const [script, language, searchJson] = process.argv.slice(1);  // node -e: no script path in argv
+class Node {
+  constructor(tag, text) { this.tagName = tag; this.children = []; this.attributes = {}; this.listeners = {};
+                           this.own = text || ""; this.className = ""; this.value = ""; this.hidden = false; }
+  get textContent() { return this.own + this.children.map((c) => c.textContent).join(""); }
+  set textContent(v) { this.own = String(v); this.children = []; }
+  appendChild(child) { this.children.push(child); return child; }
+  setAttribute(k, v) { this.attributes[k] = String(v); }
+  getAttribute(k) { return k in this.attributes ? this.attributes[k] : null; }
+  addEventListener(type, f) { (this.listeners[type] = this.listeners[type] || []).push(f); }
+  querySelector() { return new Node("tbody"); }
+  focus() {}
+  byClass(name) { const found = this.className.split(" ").includes(name) ? [this] : [];
+                  return found.concat(...this.children.map((c) => c.byClass(name))); }
+}
+const ids = {};
+const document = {
+  readyState: "complete", title: "社保卡知识库查询 · FAQ lookup", documentElement: {}, body: new Node("body"),
+  getElementById: (id) => (ids[id] = ids[id] || new Node("div")),
+  querySelectorAll: () => [], createElement: (tag) => new Node(tag), createTextNode: (text) => new Node("#text", text),
+};
+document.getElementById("staff-page");
+const replies = { "/api/staff/me": { username: "counter1", csrf_token: "t" }, "/api/staff/tickets": { tickets: [] } };
+const fetch = (path) => Promise.resolve({ status: 200, headers: { get: () => null }, json: () =>
+  Promise.resolve(path.startsWith("/api/faq/search") ? JSON.parse(searchJson) : replies[path]) });
+const context = { document, fetch, navigator: { languages: [language] }, window: { location: { assign() {} } },
+                  setTimeout, Promise, console };
+vm.runInNewContext(fs.readFileSync(script, "utf8"), context);
+ids.q.value = "question";
+ids["search-form"].listeners.submit[0]({ preventDefault() {} });
+setTimeout(() => {
+  const results = ids.results.children.map((item) => ({
+    answers: item.byClass("st-answer").map((a) => ({
+      text: a.byClass("st-answer-text")[0].textContent,
+      legal: a.byClass("st-legal").map((n) => n.textContent),
+      source: a.byClass("st-source").map((n) => n.textContent),
+    })),
+  }));
+  process.stdout.write(JSON.stringify({ status: ids["search-status"].textContent, results }));
+}, 50);
+"""
+
+
+def render_staff_results(body: dict, browser_language: str) -> dict:
+    """What the staff page shows for a search's JSON, in a browser of that language."""
+    import json
+    import shutil
+    import subprocess
+
+    from bot.paths import ROOT
+
+    node = shutil.which("node") or shutil.which("nodejs")
+    if node is None:
+        pytest.skip("Node.js is not installed: the staff page's rendering is tested in the browser suite only")
+    result = subprocess.run([node, "-e", STAFF_PAGE_HARNESS, str(ROOT / "bot" / "web" / "static" / "staff.js"),
+                             browser_language, json.dumps(body)], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+async def test_the_json_of_a_search_carries_each_answers_source(topics):
+    body = await FaqSearch(_Rasa(None), topics).search("补卡要多少钱", None)
+    assert body["results"][0]["key"] == "reissue_fee"
+    for result in body["results"]:
+        for answer in result["answers"]:
+            assert answer["source"] == topics[result["key"]].entry(answer["language"]).source
+
+
+@pytest.mark.parametrize("browser_language,expected", [
+    ("zh-CN", {"source_text": "来源：原始资料（补办社保卡问答原文）",
+               "measures_article_16": "来源：《社会保障卡管理办法》第十六条",
+               "national_service": "来源：全国统一公共服务（12333 热线、电子社保卡）",
+               "general_practice": "来源：一般做法（非原始资料；细节以当地规定为准）"}),
+    ("en-GB", {"source_text": "Source: the source text (the reissue FAQ article)",
+               "measures_article_16": "Source: Article 16 of the Measures on the Administration of Social Security Cards",
+               "national_service": "Source: a national public service (the 12333 hotline, the electronic card)",
+               "general_practice": "Source: general practice (not in the source text; local rules decide the details)"}),
+])
+def test_the_staff_page_shows_each_answers_source_in_a_clerks_words(topics, browser_language, expected):
+    assert set(expected) == set(knowledge_base.SOURCES)  # a new source needs its words on the page
+    keys = {source: next(k for k, t in topics.items() if t.entry("zh").source == source)
+            for source in knowledge_base.SOURCES}
+    body = {"query": "q", "language": "zh", "method": "keywords", "fallback_reason": "model_unavailable",
+            "results": [{"key": key, "score": 1.0, "method": "keywords",
+                         "answers": topic_view(topics[key], ["zh", "en"])} for key in keys.values()]}
+    shown = render_staff_results(body, browser_language)
+    assert len(shown["results"]) == len(keys)
+    for source, result in zip(keys, shown["results"]):
+        assert [a["source"] for a in result["answers"]] == [[expected[source]]] * 2, source
+        assert result["answers"][0]["text"] == topics[keys[source]].entry("zh").answer
+    # What was there before stays: the legal reference under the answer that has one.
+    legal = shown["results"][list(keys).index("measures_article_16")]["answers"][0]["legal"]
+    assert legal and "第十六条" in legal[0]
+
+
+def test_an_answer_without_a_source_shows_no_source_line(topics):
+    answers = topic_view(topics["reissue_fee"], ["zh"])
+    answers[0]["source"] = None
+    body = {"query": "q", "language": "zh", "method": "keywords", "fallback_reason": None,
+            "results": [{"key": "reissue_fee", "score": 1.0, "method": "keywords", "answers": answers}]}
+    assert render_staff_results(body, "zh-CN")["results"][0]["answers"][0]["source"] == []

@@ -20,7 +20,13 @@
       ticketsHeading: "待处理的转人工工单", ticketNumber: "工单号", ticketTime: "时间", ticketChannel: "渠道",
       ticketLanguage: "语言", ticketSummary: "摘要", ticketHolder: "持卡人", noTickets: "目前没有待处理的工单。",
       ticketsCount: "共 {count} 个待处理工单。", ticketsUnavailable: "工单系统暂时无法访问，请稍后刷新。",
-      noHolder: "未核验", langZh: "中文", langEn: "英文", loading: "正在加载…"
+      noHolder: "未核验", langZh: "中文", langEn: "英文", loading: "正在加载…",
+      source: "来源",
+      // The knowledge base's `source` values (bot/knowledge_base.py SOURCES), in a clerk's words.
+      source_text: "原始资料（补办社保卡问答原文）",
+      measures_article_16: "《社会保障卡管理办法》第十六条",
+      national_service: "全国统一公共服务（12333 热线、电子社保卡）",
+      general_practice: "一般做法（非原始资料；细节以当地规定为准）"
     },
     en: {
       loginTitle: "Staff login", username: "Username", password: "Password", login: "Log in",
@@ -39,13 +45,19 @@
       ticketsHeading: "Open handoff tickets", ticketNumber: "Ticket", ticketTime: "Time", ticketChannel: "Channel",
       ticketLanguage: "Language", ticketSummary: "Summary", ticketHolder: "Holder", noTickets: "No open tickets.",
       ticketsCount: "{count} open tickets.", ticketsUnavailable: "The ticket system is unavailable; refresh later.",
-      noHolder: "not verified", langZh: "Chinese", langEn: "English", loading: "Loading…"
+      noHolder: "not verified", langZh: "Chinese", langEn: "English", loading: "Loading…",
+      source: "Source",
+      source_text: "the source text (the reissue FAQ article)",
+      measures_article_16: "Article 16 of the Measures on the Administration of Social Security Cards",
+      national_service: "a national public service (the 12333 hotline, the electronic card)",
+      general_practice: "general practice (not in the source text; local rules decide the details)"
     }
   };
 
   var langs = navigator.languages && navigator.languages.length ? navigator.languages : [navigator.language || "zh"];
   var LANG = String(langs[0]).toLowerCase().indexOf("zh") === 0 ? "zh" : "en";
   var T = LABELS[LANG];
+  var SOURCE_KEYS = ["source_text", "measures_article_16", "national_service", "general_practice"];
   var csrfToken = null;
 
   function t(key, values) {
@@ -142,6 +154,13 @@
       ref.appendChild(el("strong", null, t("legalRef") + "："));
       ref.appendChild(document.createTextNode(answer.legal_ref));
       block.appendChild(ref);
+    }
+    if (answer.source) {
+      // Where the answer comes from, so a clerk knows how far to rely on it.
+      var source = el("p", "st-source");
+      source.appendChild(el("strong", null, t("source") + (LANG === "zh" ? "：" : ": ")));
+      source.appendChild(document.createTextNode(SOURCE_KEYS.indexOf(answer.source) >= 0 ? t(answer.source) : answer.source));
+      block.appendChild(source);
     }
     var copy = el("button", "st-copy", t("copy"));
     copy.type = "button";
