@@ -5,9 +5,17 @@ until the verification replaces it with its masked form; the ID number is used
 in the turn it is typed (to start the verification at the backend) and kept as
 its masked form; the code is confirmed in the turn it is typed and the slot
 records "verified"; the verification token is sealed.
-A message that is clearly something else (an FAQ question, "算了", asking for a
-human) is not taken as a slot value: the form is rejected for that turn, so
-the rules answer it, and the form then asks again where it was.
+A message is never taken as a value unless it looks like one (bot/pii.py:
+name_typed, number_typed). What else it can be, in this order:
+- a password: warned about, discarded;
+- something NLU gives to a rule (an FAQ question, "stop", asking for a human):
+  the form is rejected for that turn, so the rule answers it, and the form
+  then asks again where it was (data/rules.yml);
+- asking to leave in words NLU was unsure of ("算了", "forget it"): the form
+  ends here, as the "stop" rule would end it;
+- a question, a sentence, thanks, a greeting (bot/pii.says_something_else):
+  the form says what it needs and how to leave, and asks again;
+- anything else is a wrong value: its validation says why and counts it.
 """
 import re
 from typing import Any, Dict, List, Text
@@ -23,11 +31,16 @@ from actions.conversation import (
     latest_intent, latest_text,
     mentions_password, verified,
 )
-from actions.messages import say
+from actions.messages import say, text as message_text
 from bot import pii, sealed
 
-INTERRUPTING_INTENTS = {"faq", "stop", "human_handoff", "bot_challenge", "greet", "goodbye"}
-PASSWORD_TYPED = "\u0000password"  # marks a message that was a password: warned, discarded
+# Intents whose rules take the turn from the form (data/rules.yml).
+RULED_INTENTS = {"faq", "stop", "human_handoff"}
+# Markers for what a message was instead of a value (never stored: validation replaces them).
+PASSWORD_TYPED = "\u0000password"  # a password: warned, discarded
+LEAVE = "\u0000leave"  # asking to leave: the form ends
+NOT_A_VALUE = "\u0000not-a-value"  # a question, thanks, a greeting...: what is needed is said again
+MARKERS = (PASSWORD_TYPED, LEAVE, NOT_A_VALUE)
 _DIGITS = re.compile(r"\d")
 
 
@@ -35,9 +48,23 @@ def channel_of(tracker: Tracker) -> str:
     return tracker.get_latest_input_channel() or "api"
 
 
-def _interrupted(tracker: Tracker) -> bool:
-    name, confidence = latest_intent(tracker)
-    return name in INTERRUPTING_INTENTS and confidence >= 0.7
+def _taken_by_a_rule(tracker: Tracker, value) -> bool:
+    """NLU gave the message to a rule: always when it holds no value; when it
+    does, only if NLU is sure and there are no digits ("补卡" is a short FAQ
+    question, not a name; a number is never a question)."""
+    intent, confidence = latest_intent(tracker)
+    if intent not in RULED_INTENTS:
+        return False
+    return value is None or (confidence >= 0.7 and not _DIGITS.search(latest_text(tracker)))
+
+
+def _said_this_turn(tracker: Tracker, words: Text) -> bool:
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return False
+        if event.get("event") == "bot" and event.get("text") == words:
+            return True
+    return False
 
 
 class ValidateVerifyIdentityForm(FormValidationAction):
@@ -57,9 +84,32 @@ class ValidateVerifyIdentityForm(FormValidationAction):
         if mentions_password(text):
             say(dispatcher, "password_warning", language(tracker))
             return {slot: PASSWORD_TYPED}
-        if asks_to_correct_name(text) or (_interrupted(tracker) and not _DIGITS.search(text)):
+        if not text or asks_to_correct_name(text):
             return {}
-        return {slot: text} if text else {}
+        value = pii.name_typed(text) if slot == "holder_name" else pii.number_typed(text)
+        if _taken_by_a_rule(tracker, value):
+            return {}
+        if pii.asks_to_leave(text):
+            return {slot: LEAVE}
+        if value is not None:
+            return {slot: value}
+        if pii.says_something_else(text):
+            return {slot: NOT_A_VALUE}
+        return {slot: text}  # a wrong value: its validation says why
+
+    @staticmethod
+    def _not_a_value(marker: Text, slot: Text, dispatcher: CollectingDispatcher, tracker: Tracker) -> Dict[Text, Any]:
+        """The validation of a message that was something else than a value."""
+        if marker == LEAVE:
+            # The form ends (requested_slot None); action_run_task then tidies up,
+            # as for the "stop" rule.
+            say(dispatcher, "task_cancelled", language(tracker))
+            return {slot: None, "requested_slot": None}
+        if marker == NOT_A_VALUE:
+            # Not counted as a failure: it was no attempt at a value, and the
+            # same question counts nothing when NLU recognises it as an FAQ.
+            say(dispatcher, f"not_a_{slot}", language(tracker))
+        return {slot: None}
 
     async def extract_holder_name(self, dispatcher, tracker, domain) -> Dict[Text, Any]:
         if asks_to_correct_name(latest_text(tracker)) and tracker.get_slot("requested_slot") != "holder_name":
@@ -77,8 +127,8 @@ class ValidateVerifyIdentityForm(FormValidationAction):
     # --- validation ---------------------------------------------------------------------
 
     async def validate_holder_name(self, value, dispatcher, tracker, domain) -> Dict[Text, Any]:
-        if value == PASSWORD_TYPED:
-            return {"holder_name": None}
+        if value in MARKERS:
+            return self._not_a_value(value, "holder_name", dispatcher, tracker)
         if sealed.is_sealed(value):  # already validated (Rasa validates every filled slot again)
             return {"holder_name": value}
         name = (value or "").strip()
@@ -90,9 +140,12 @@ class ValidateVerifyIdentityForm(FormValidationAction):
         return {"holder_name": None, **count_failure(tracker, "holder_name", dispatcher)}
 
     async def validate_id_number_masked(self, value, dispatcher, tracker, domain) -> Dict[Text, Any]:
-        if value == PASSWORD_TYPED:
-            return {"id_number_masked": None}
+        if value in MARKERS:
+            return self._not_a_value(value, "id_number_masked", dispatcher, tracker)
         lang = language(tracker)
+        if pii.looks_like_phone_number(value):
+            say(dispatcher, "phone_not_id", lang)
+            return {"id_number_masked": None, **count_failure(tracker, "id_number_masked", dispatcher)}
         try:
             id_number = pii.normalize_id_number(value or "")
         except pii.InvalidIdNumber as error:
@@ -124,8 +177,8 @@ class ValidateVerifyIdentityForm(FormValidationAction):
         }
 
     async def validate_sms_code(self, value, dispatcher, tracker, domain) -> Dict[Text, Any]:
-        if value == PASSWORD_TYPED:
-            return {"sms_code": None}
+        if value in MARKERS:
+            return self._not_a_value(value, "sms_code", dispatcher, tracker)
         digits = re.sub(r"\D", "", value or "")
         if len(digits) != 6:
             say(dispatcher, "ask_sms_code_format", language(tracker))
@@ -172,6 +225,8 @@ class _AskFor(Action):
         return f"action_ask_{self.slot}"
 
     async def run(self, dispatcher, tracker: Tracker, domain) -> List[EventType]:
+        if _said_this_turn(tracker, message_text(f"not_a_{self.slot}", language(tracker))):
+            return []  # the validation just said what is needed and how to leave
         say(dispatcher, f"ask_{self.slot}", language(tracker),
             phone_masked=tracker.get_slot("phone_masked") or "")
         return []

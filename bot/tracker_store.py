@@ -60,7 +60,7 @@ from rasa.shared.core.events import BotUttered, EntitiesAdded, Event, SlotSet, U
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot import log_redaction, rasa_speedups
-from bot.pii import ASCII_WORD, looks_like_name, mask_name, mentions_password, redact
+from bot.pii import ASCII_WORD, mask_name, name_typed, mentions_password, redact
 from bot.sealed import is_sealed
 
 CODE_SLOT = "sms_code"  # the slot the identity form asks the SMS code for
@@ -173,7 +173,9 @@ def _redacted_user_event(event: UserUttered, secret_expected: bool, name_expecte
     def whole_text_fn(value: str) -> str:  # the message itself (not its entities' names)
         if secret_expected and re.search(r"\d", value):
             return mask_whole(value)
-        return mask_name(value) if name_expected and looks_like_name(value) else text_fn(value)
+        # name_typed: also "我叫李四" / "my name is ..." (stored as the masked name alone).
+        name = name_typed(value) if name_expected else None
+        return mask_name(name) if name else text_fn(value)
 
     copied = copy.deepcopy(event)
     copied.text = whole_text_fn(event.text) if event.text else event.text

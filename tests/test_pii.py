@@ -103,3 +103,68 @@ def test_validation_and_redaction_share_one_separator_list():
 def test_short_numbers_and_spaced_codes():
     assert pii.redact("营业时间 9 点到 17 点，电话 2024-11-25") == "营业时间 9 点到 17 点，电话 2024-11-25"
     assert pii.redact("验证码 123 456", codes=True) == "验证码 *** ***"
+
+
+# --- what a message typed at a form's prompt is (validation half) -------------------
+
+NAMES = ["李四", "欧阳娜娜", "司马相如", "阿卜杜·热合曼", "阿卜杜.热合曼", "买买提·艾力", "John Smith", "Li Na",
+         "Mary-Ann O'Neil", "J. R. Smith", "José García", "Will Smith", "May Chen", "He Yun"]
+NOT_NAMES = ["谢谢", "你好", "好的", "不是", "算了", "退出", "取消", "不办了", "社保卡丢了", "补卡", "张3", "我想补卡",
+             "补办社保卡要多久", "怎么激活", "你是机器人吗", "how long does it take to get a new card", "thanks",
+             "hello", "ok", "stop", "never mind", "is my card active", "what?", "Zhang San 123",
+             "one two three four five", "", "阿", "一二三四五六七"]
+
+
+@pytest.mark.parametrize("text", NAMES)
+def test_names_are_recognised(text):
+    assert pii.looks_like_name(text), text
+
+
+@pytest.mark.parametrize("text", NOT_NAMES)
+def test_questions_thanks_greetings_and_card_words_are_not_names(text):
+    assert not pii.looks_like_name(text), text
+
+
+@pytest.mark.parametrize("typed, name", [("我叫李四", "李四"), ("姓名：李四", "李四"), ("李四。", "李四"),
+                                         ("阿卜杜．热合曼", "阿卜杜·热合曼"), ("my name is John Smith", "John Smith"),
+                                         ("谢谢", None), ("我想问一下", None)])
+def test_the_name_in_a_message_typed_at_the_name_prompt(typed, name):
+    assert pii.name_typed(typed) == name
+
+
+@pytest.mark.parametrize("text, other", [("谢谢", True), ("thank you", True), ("你好", True), ("what is it", True),
+                                         ("can I pay by card", True), ("补卡要多少钱？", True), ("李四", False),
+                                         ("440524188001010014", False), ("123456", False), ("John Smith", False)])
+def test_something_else_than_a_value(text, other):
+    assert pii.says_something_else(text) is other
+
+
+@pytest.mark.parametrize("text", ["算了", "不办了", "不要了", "退出", "取消", "算了吧，不办了", "那算了", "never mind",
+                                  "Never mind.", "forget it", "quit", "stop", "cancel please", "ok forget it"])
+def test_asking_to_leave(text):
+    assert pii.asks_to_leave(text), text
+
+
+@pytest.mark.parametrize("text", ["取消挂失", "算了吗", "stop my card", "how do I cancel my card", "李四"])
+def test_not_asking_to_leave(text):
+    assert not pii.asks_to_leave(text), text
+
+
+@pytest.mark.parametrize("typed, number", [
+    ("440524188001010014", "440524188001010014"), ("4405 2418 8001 0100 14", "4405 2418 8001 0100 14"),
+    ("我的身份证号是440524188001010014", "440524188001010014"), ("验证码是 123 456", "123 456"),
+    ("身份证号码多少位？", None), ("the code is 123456, right?", None), ("谢谢", None),
+])
+def test_the_number_typed_at_a_number_prompt(typed, number):
+    assert pii.number_typed(typed) == number
+
+
+@pytest.mark.parametrize("typed", ["13800000002", "138 0000 0002", "138-0000-0002", "+86 138 0000 0002",
+                                   "8613800000002", "１３８０００００００２"])
+def test_phone_numbers_typed_instead_of_an_id_number(typed):
+    assert pii.looks_like_phone_number(typed)
+
+
+@pytest.mark.parametrize("typed", ["440524188001010014", "12800000002", "1380000000", "440524800101001"])
+def test_not_phone_numbers(typed):
+    assert not pii.looks_like_phone_number(typed)
