@@ -47,8 +47,10 @@ IDEMPOTENCY_KEY_MAX = 100  # the API's limit: 1..100 characters of [A-Za-z0-9_.:
 
 @dataclass(frozen=True)
 class Verification:
+    """A started verification. No phone hint: the backend answers a name and
+    ID number no holder has the same way (nothing tells who is a holder)."""
+
     verification_id: str
-    phone_masked: str
     expires_in: int
 
 
@@ -168,6 +170,14 @@ class IdentityLocked(BackendError):
 
 
 class WrongCode(BackendError):
+class TooManyCodes(BackendError):
+    """429 too_many_codes: the identity's or the phone's SMS quota is used; try again after `retry_after` seconds."""
+
+    def __init__(self, code: str, message: str, http_status: Optional[int] = None, retry_after: int = 0) -> None:
+        super().__init__(code, message, http_status)
+        self.retry_after = retry_after
+
+
     """422 wrong_code; `attempts_left` before the identity is locked."""
 
     def __init__(self, code: str, message: str, http_status: Optional[int] = None, attempts_left: int = 0) -> None:
@@ -223,6 +233,7 @@ _ERRORS: Dict[str, Type[BackendError]] = {
     "holder_not_found": HolderNotFound,
     "identity_locked": IdentityLocked,
     "wrong_code": WrongCode,
+    "too_many_codes": TooManyCodes,
     "verification_expired": VerificationExpired,
     "verification_not_found": VerificationNotFound,
     "verification_required": VerificationRequired,
@@ -236,6 +247,7 @@ _ERRORS: Dict[str, Type[BackendError]] = {
 _EXTRA = {  # the one extra field some errors carry, and its type
     IdentityLocked: ("retry_after", int),
     WrongCode: ("attempts_left", int),
+    TooManyCodes: ("retry_after", int),
     CardNotActivatable: ("status", str),
     CardNotReportable: ("status", str),
     InvalidIdNumber: ("reason", str),
@@ -469,7 +481,7 @@ class BackendClient:
         """Sends a code to the holder's phone on file. HolderNotFound,
         InvalidIdNumber(reason), IdentityLocked(retry_after)."""
         return await self._call(
-            lambda b: Verification(_str(b, "verification_id"), _str(b, "phone_masked"), _int(b, "expires_in")),
+            lambda b: Verification(_str(b, "verification_id"), _int(b, "expires_in")),
             "POST", "/v1/verifications",
             json={"name": name, "id_number": id_number, "channel": channel}, key=idempotency_key,
         )

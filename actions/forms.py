@@ -159,22 +159,18 @@ class ValidateVerifyIdentityForm(FormValidationAction):
                                       str((tracker.latest_message or {}).get("message_id") or ""))
         try:
             started = await client.start_verification(name, id_number, channel_of(tracker), key)
-        except backend.HolderNotFound:
-            say(dispatcher, "holder_not_found", language(tracker))
-            return {"holder_name": None, "id_number_masked": None, "requested_slot": "holder_name",
-                    **count_failure(tracker, "id_number_masked", dispatcher)}
         except backend.InvalidIdNumber as error:
             dispatcher.utter_message(text=pii.ID_NUMBER_REASONS.get(error.reason, pii.ID_NUMBER_REASONS["check_character"])[lang])
             return {"id_number_masked": None}
         except backend.IdentityLocked as error:
             return self._give_up(dispatcher, tracker, "identity_locked", minutes=max(1, round(error.retry_after / 60)))
+        except backend.TooManyCodes as error:
+            return self._give_up(dispatcher, tracker, "too_many_codes", minutes=max(1, -(-error.retry_after // 60)))
         except backend.BackendError:
             return self._give_up(dispatcher, tracker, "backend_down")
-        return {
-            "id_number_masked": pii.mask_id_number(id_number),
-            "verification_id": started.verification_id,
-            "phone_masked": started.phone_masked,
-        }
+        # The backend answers a name and ID number no holder has like a holder's
+        # (the code then never matches): the reply says "if", and no phone.
+        return {"id_number_masked": pii.mask_id_number(id_number), "verification_id": started.verification_id}
 
     async def validate_sms_code(self, value, dispatcher, tracker, domain) -> Dict[Text, Any]:
         if value in MARKERS:

@@ -75,6 +75,16 @@ SETTINGS: List[Setting] = [
     ),
     Setting(
         "WEB_SECRET_KEY",
+        "SMS_CODES_PER_IDENTITY_HOUR",
+        "5",
+        "Verification codes the backend sends for one name and ID number within an hour; past it, 429 and a wait.",
+    ),
+    Setting(
+        "SMS_CODES_PER_PHONE_DAY",
+        "10",
+        "Verification codes the backend sends to one phone within 24 hours (whoever asks); past it, 429 and a wait.",
+    ),
+    Setting(
         "",
         "HMAC key signing the chat session ids the web process issues; empty: one kept in var/secrets/.",
     ),
@@ -141,6 +151,12 @@ def resolved(environ: Dict[str, str] = None) -> Dict[str, str]:
 def apply_defaults() -> Dict[str, str]:
     """Puts every setting into os.environ (child processes and `${VAR}` in
     Rasa's YAML files need them all defined) and returns them."""
+    ),
+    Setting(
+        "PGPASSFILE",
+        str(VAR / "secrets" / "pgpass"),
+        "PostgreSQL's password file (libpq reads it) for postgresql:// URLs without a password: "
+        "scripts/ensure_services.sh writes the password of the role `helpdesk` there (mode 0600).",
     env = resolved()
     os.environ.update(env)
     return env

@@ -19,7 +19,7 @@ ZHANG_SAN = ("张三", "11010519491231002X", "138****0001")  # the one with an X
 START = {"zh": "帮我查一下社保卡状态", "en": "is my social security card active?"}
 ASK_NAME = {"zh": "请告诉我您的姓名", "en": "full name"}
 ASK_ID = {"zh": "18位居民身份证号码", "en": "resident ID number"}
-CODE_SENT = {"zh": "验证码已发送", "en": "A code was sent"}
+CODE_SENT = {"zh": "验证码已发送", "en": "a code has been sent"}
 CANCELLED = {"zh": "已取消，没有办理任何业务", "en": "cancelled; nothing was done"}
 
 
@@ -35,7 +35,7 @@ def _to_id_prompt(product, sender, lang, holder=ZHAO_LI):
 def _to_code_prompt(product, sender, lang, holder=ZHAO_LI):
     _to_id_prompt(product, sender, lang, holder)
     sent = texts(product.say(sender, holder[1]))
-    assert CODE_SENT[lang] in sent and holder[2] in sent
+    assert CODE_SENT[lang] in sent and holder[2] not in sent  # no phone hint (issue 15)
 
 
 # --- a question, thanks, a greeting is never the value ----------------------------------
@@ -126,7 +126,7 @@ def test_id_numbers_typed_in_any_usual_way_start_the_verification(product, lang,
     sender = f"form-id-typed-{lang}-{holder[1][-4:]}-{len(typed)}"
     _to_id_prompt(product, sender, lang, holder)
     reply = texts(product.say(sender, typed))
-    assert CODE_SENT[lang] in reply and holder[2] in reply, reply
+    assert CODE_SENT[lang] in reply and holder[2] not in reply, reply
 
 
 @pytest.mark.parametrize("lang, expected", [("zh", "这是旧的15位身份证号码"), ("en", "old 15-digit ID number")])

@@ -180,7 +180,7 @@ def create_app(cfg: BackendConfig, db: Database) -> Sanic:
         return key
 
     def fingerprint(request: Request, body: Dict[str, Any], subject: Any) -> str:
-        return service.fingerprint(request.method, request.path, subject, body)
+        return service.fingerprint(cfg.id_hash_key, request.method, request.path, subject, body)
 
     def reply(result) -> HTTPResponse:
         status, body, replayed = result
@@ -230,7 +230,8 @@ def create_app(cfg: BackendConfig, db: Database) -> Sanic:
 
         def start(session):
             return service.start_verification(
-                session, cfg.id_hash_key, gateway, data["name"], data["id_number"], channel
+                session, cfg.id_hash_key, gateway, data["name"], data["id_number"], channel,
+                codes_per_identity_hour=cfg.codes_per_identity_hour, codes_per_phone_day=cfg.codes_per_phone_day,
             )
 
         if key is None:

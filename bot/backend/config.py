@@ -30,6 +30,11 @@ MAX_WRONG_CODES = 5
 LOCK_SECONDS = 30 * 60
 
 
+# Windows of the SMS quotas (their sizes are settings).
+IDENTITY_QUOTA_SECONDS = 60 * 60
+PHONE_QUOTA_SECONDS = 24 * 60 * 60
+
+
 class ConfigError(RuntimeError):
     """The backend cannot start with these settings; the message says why."""
 
@@ -43,6 +48,8 @@ class BackendConfig:
     id_hash_key: str
     mode: str
     max_body_bytes: int
+    codes_per_identity_hour: int = 5
+    codes_per_phone_day: int = 10
 
     @property
     def development(self) -> bool:
@@ -98,4 +105,6 @@ def load_config(environ: Optional[Dict[str, str]] = None, *, create_service_toke
         id_hash_key=key,
         mode=mode,
         max_body_bytes=_int(env, "BACKEND_MAX_BODY_BYTES", 256, 10 * 1024 * 1024),
+        codes_per_identity_hour=_int(env, "SMS_CODES_PER_IDENTITY_HOUR", 1, 1000),
+        codes_per_phone_day=_int(env, "SMS_CODES_PER_PHONE_DAY", 1, 10000),
     )

@@ -133,12 +133,30 @@ class Verification(Base):
     __tablename__ = "verifications"
     id = Column(Integer, primary_key=True)
     public_id = Column(String(40), nullable=False, unique=True)
-    holder_id = Column(Integer, ForeignKey("holders.id"), nullable=False, index=True)
+    # NULL: no holder has this name and ID number; the verification is answered
+    # like a real one and its confirm always fails as a wrong code.
+    holder_id = Column(Integer, ForeignKey("holders.id"), nullable=True, index=True)
+    # Keyed hashes for the SMS quotas: of the name and ID number asked for,
+    # and of the phone the code went to (for no holder: the identity's hash).
+    identity_hash = Column(String(64), nullable=True, index=True)
+    phone_hash = Column(String(64), nullable=True, index=True)
     code_hash = Column(String(64), nullable=False)
     channel = Column(String(20), nullable=False)
     created_at = Column(DateTime, nullable=False)
     expires_at = Column(DateTime, nullable=False)
     used_at = Column(DateTime, nullable=True)
+
+
+class UnknownIdentity(Base):
+    """Wrong-code count and lock of a name and ID number no holder has, so
+    that they behave like a holder's (nothing tells the two apart)."""
+
+    __tablename__ = "unknown_identities"
+    id = Column(Integer, primary_key=True)
+    identity_hash = Column(String(64), nullable=False, unique=True)
+    id_number_masked = Column(String(18), nullable=False)
+    wrong_codes = Column(Integer, nullable=False, default=0)
+    locked_until = Column(DateTime, nullable=True)
 
 
 class VerificationToken(Base):

@@ -135,10 +135,9 @@ RESPONSE_SCHEMAS: Dict[str, Dict[str, Any]] = {
     "VerificationStarted": _object(
         {
             "verification_id": {"type": "string", "pattern": VERIFICATION_ID_PATTERN},
-            "phone_masked": {"type": "string", "example": "138****5678"},
             "expires_in": {"type": "integer", "example": 300},
         },
-        required=("verification_id", "phone_masked", "expires_in"),
+        required=("verification_id", "expires_in"),
     ),
     "VerificationConfirmed": _object(
         {
@@ -268,7 +267,9 @@ def document(development: bool) -> Dict[str, Any]:
         "/v1/verifications": {
             "post": {
                 "operationId": "startVerification",
-                "summary": "Start identity verification: a 6-digit code goes to the phone on file.",
+                "summary": "Start identity verification: a 6-digit code goes to the phone on file. A name and ID "
+                           "number no holder has get the same 201 (no code is sent; confirming it fails as "
+                           "wrong_code), so the answer tells no one who is a holder.",
                 "security": SERVICE,
                 "parameters": [
                     {**IDEMPOTENCY_KEY, "required": False,
@@ -276,9 +277,11 @@ def document(development: bool) -> Dict[str, Any]:
                 ],
                 "requestBody": _body("VerificationStartRequest", True),
                 "responses": {
-                    "201": _json("VerificationStarted", "code sent"),
-                    **_errors("400", "401", "404", "409", "413", "422", "423",
-                              e404="holder_not_found", e422="invalid_request or invalid_id_number (with reason)"),
+                    "201": _json("VerificationStarted", "code sent if the name and ID number are a holder's"),
+                    **_errors("400", "401", "409", "413", "422", "423", "429",
+                              e422="invalid_request or invalid_id_number (with reason)",
+                              e429="too_many_codes: the identity's hourly or the phone's daily quota is used "
+                                   "(with retry_after)"),
                 },
             }
         },

@@ -45,6 +45,7 @@ from bot.backend.models import (
     LossReport,
     ReplacementApplication,
     TicketDayCounter,
+    UnknownIdentity,
     Verification,
     VerificationToken,
 )
@@ -99,10 +100,27 @@ def mask_card_number(number: str) -> str:
     return "****" + number[-4:]
 
 
-def fingerprint(*parts: Any) -> str:
-    """What makes two requests "the same" for idempotency."""
+def derived_key(key: str, purpose: str) -> bytes:
+    """A key of its own for each use of the ID hash key."""
+    return hmac.new(key.encode(), f"purpose:{purpose}".encode(), hashlib.sha256).digest()
+
+
+def fingerprint(key: str, *parts: Any) -> str:
+    """What makes two requests "the same" for idempotency. Keyed: a body
+    holds a name and an ID number, and a plain hash of it next to the
+    holder's masked number gave the number back after ~36 000 guesses."""
     text = json.dumps(parts, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    return hmac.new(derived_key(key, "fingerprint"), text.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()
+
+
+def hash_identity(key: str, name: str, id_number: str) -> str:
+    """Keyed hash of a (normalised) name and ID number: the SMS quota's identity."""
+    message = f"{name}\u0000{id_number}".encode("utf-8", "surrogatepass")
+    return hmac.new(derived_key(key, "identity"), message, hashlib.sha256).hexdigest()
+
+
+def hash_phone(key: str, phone: str) -> str:
+    return hmac.new(derived_key(key, "phone"), phone.encode(), hashlib.sha256).hexdigest()
 
 
 def audit(session: Session, action: str, channel: str, subject_masked: str, now: dt.datetime, **detail: Any) -> None:
@@ -184,6 +202,35 @@ def _identity_locked(holder: Holder, now: dt.datetime) -> DomainError:
     )
 
 
+def _unknown_identity(session: Session, identity: str, masked: str) -> UnknownIdentity:
+    """The lock state of a name and ID number no holder has (created at
+    first use), locked for update like a holder's row."""
+    query = select(UnknownIdentity).where(UnknownIdentity.identity_hash == identity).with_for_update()
+    row = session.execute(query).scalar_one_or_none()
+    if row is None:
+        try:
+            with session.begin_nested():
+                session.add(UnknownIdentity(identity_hash=identity, id_number_masked=masked, wrong_codes=0))
+        except IntegrityError:  # a concurrent request created it first
+            pass
+        row = session.execute(query).scalar_one()
+    return row
+
+
+def _check_quota(session: Session, column: Any, value: str, limit: int, seconds: int, now: dt.datetime) -> None:
+    """DomainError 429 when `limit` codes went to `value` within `seconds`."""
+    since = now - dt.timedelta(seconds=seconds)
+    recent = session.execute(
+        select(Verification.created_at).where(column == value, Verification.created_at > since)
+        .order_by(Verification.created_at.desc()).limit(limit)
+    ).scalars().all()
+    if len(recent) >= limit:
+        raise DomainError(
+            429, "too_many_codes", "Too many codes were sent for this identity or phone; try again later.",
+            retry_after=max(1, math.ceil((recent[-1] - since).total_seconds())),
+        )
+
+
 def start_verification(
     session: Session,
     id_hash_key: str,
@@ -192,9 +239,19 @@ def start_verification(
     id_number: str,
     channel: str,
     now: Optional[dt.datetime] = None,
+    *,
+    codes_per_identity_hour: int = 5,
+    codes_per_phone_day: int = 10,
 ) -> Dict[str, Any]:
     """Sends a 6-digit code to the holder's phone on file; returns the
-    verification id (never the code)."""
+    verification id (never the code, never a hint of the phone).
+
+    A name and ID number no holder has get the same answer, through the same
+    work (hashes, quota, lock, a stored verification) but for the SMS: a
+    verification whose code is never sent and never 6 digits, so its confirm
+    fails as a wrong code, counts and locks like a holder's. A script learns
+    nothing about who is a holder; the quotas (per identity an hour, per
+    phone a day) stop it from flooding a phone."""
     now = now or utcnow()
     try:
         number = normalize_id_number(id_number, today=now.date())
@@ -206,19 +263,32 @@ def start_verification(
     if not name:
         raise DomainError(422, "invalid_request", "Field 'name' must not be empty.")
     masked = mask_id_number(number)
+    identity = hash_identity(id_hash_key, name, number)
     holder = session.execute(
         select(Holder).where(Holder.id_number_hash == hash_id_number(id_hash_key, number)).with_for_update()
     ).scalar_one_or_none()
-    if holder is None or not hmac.compare_digest(normalize_name(holder.name).encode(), name.encode()):
-        audit(session, "verification_holder_not_found", channel, masked, now)
-        raise DomainError(404, "holder_not_found", "No card holder with this name and ID number.")
-    if _locked(holder, now):
+    if holder is not None and not hmac.compare_digest(normalize_name(holder.name).encode(), name.encode()):
+        holder = None
+    subject = holder if holder is not None else _unknown_identity(session, identity, masked)
+    if _locked(subject, now):
         audit(session, "verification_refused_locked", channel, masked, now)
-        raise _identity_locked(holder, now)
-    code = f"{secrets.randbelow(10 ** 6):06d}"
+        raise _identity_locked(subject, now)
+    phone_hash = hash_phone(id_hash_key, holder.phone) if holder is not None else identity
+    try:
+        _check_quota(session, Verification.identity_hash, identity, codes_per_identity_hour,
+                     rules.IDENTITY_QUOTA_SECONDS, now)
+        _check_quota(session, Verification.phone_hash, phone_hash, codes_per_phone_day,
+                     rules.PHONE_QUOTA_SECONDS, now)
+    except DomainError:
+        audit(session, "verification_refused_quota", channel, masked, now)
+        raise
+    # No holder: a code that is never sent and can never be typed (not 6 digits).
+    code = f"{secrets.randbelow(10 ** 6):06d}" if holder is not None else secrets.token_hex(8)
     verification = Verification(
         public_id=new_public_id("ver"),
-        holder_id=holder.id,
+        holder_id=holder.id if holder is not None else None,
+        identity_hash=identity,
+        phone_hash=phone_hash,
         channel=channel,
         created_at=now,
         expires_at=now + dt.timedelta(seconds=rules.CODE_LIFETIME_SECONDS),
@@ -226,47 +296,55 @@ def start_verification(
     )
     verification.code_hash = hash_code(id_hash_key, verification.public_id, code)
     session.add(verification)
-    gateway.send(session, holder.phone, verification_text(code, rules.CODE_LIFETIME_SECONDS // 60), now)
-    audit(session, "verification_started", channel, masked, now, verification_id=verification.public_id)
-    return {
-        "verification_id": verification.public_id,
-        "phone_masked": holder.phone_masked,
-        "expires_in": rules.CODE_LIFETIME_SECONDS,
-    }
+    if holder is not None:
+        gateway.send(session, holder.phone, verification_text(code, rules.CODE_LIFETIME_SECONDS // 60), now)
+    audit(session, "verification_started" if holder is not None else "verification_holder_not_found",
+          channel, masked, now, verification_id=verification.public_id)
+    return {"verification_id": verification.public_id, "expires_in": rules.CODE_LIFETIME_SECONDS}
 
 
 def confirm_verification(
     session: Session, id_hash_key: str, verification_id: str, code: str, now: Optional[dt.datetime] = None
 ) -> Dict[str, Any]:
     """Checks the code; the right one gives a verification token (15 minutes),
-    the 5th wrong one for an identity (across its verifications) locks it."""
+    the 5th wrong one for an identity (across its verifications) locks it.
+    A verification for no holder always fails as a wrong code."""
     now = now or utcnow()
     row = session.execute(
-        select(Verification.id, Verification.holder_id).where(Verification.public_id == verification_id)
+        select(Verification.id, Verification.holder_id, Verification.identity_hash)
+        .where(Verification.public_id == verification_id)
     ).first()
     if row is None:
         raise not_found("verification_not_found", "verification")
-    holder = session.execute(select(Holder).where(Holder.id == row.holder_id).with_for_update()).scalar_one()
+    if row.holder_id is not None:
+        holder = session.execute(select(Holder).where(Holder.id == row.holder_id).with_for_update()).scalar_one()
+        subject, masked = holder, holder.id_number_masked
+    else:
+        holder = None
+        subject = session.execute(
+            select(UnknownIdentity).where(UnknownIdentity.identity_hash == row.identity_hash).with_for_update()
+        ).scalar_one()
+        masked = subject.id_number_masked
     verification = session.execute(
         select(Verification).where(Verification.id == row.id).with_for_update()
     ).scalar_one()
     channel = verification.channel
-    subject = holder.id_number_masked
-    if _locked(holder, now):
-        audit(session, "verification_refused_locked", channel, subject, now, verification_id=verification_id)
-        raise _identity_locked(holder, now)
+    if _locked(subject, now):
+        audit(session, "verification_refused_locked", channel, masked, now, verification_id=verification_id)
+        raise _identity_locked(subject, now)
     if verification.used_at is not None or verification.expires_at <= now:
         raise DomainError(410, "verification_expired", "This verification has expired or was already used; start again.")
-    if not hmac.compare_digest(hash_code(id_hash_key, verification_id, code), verification.code_hash):
-        holder.wrong_codes = (holder.wrong_codes or 0) + 1
-        if holder.wrong_codes >= rules.MAX_WRONG_CODES:
-            holder.wrong_codes = 0
-            holder.locked_until = now + dt.timedelta(seconds=rules.LOCK_SECONDS)
-            audit(session, "identity_locked", channel, subject, now,
+    right = hmac.compare_digest(hash_code(id_hash_key, verification_id, code), verification.code_hash)
+    if holder is None or not right:
+        subject.wrong_codes = (subject.wrong_codes or 0) + 1
+        if subject.wrong_codes >= rules.MAX_WRONG_CODES:
+            subject.wrong_codes = 0
+            subject.locked_until = now + dt.timedelta(seconds=rules.LOCK_SECONDS)
+            audit(session, "identity_locked", channel, masked, now,
                   verification_id=verification_id, seconds=rules.LOCK_SECONDS)
-            raise _identity_locked(holder, now)
-        attempts_left = rules.MAX_WRONG_CODES - holder.wrong_codes
-        audit(session, "verification_failed", channel, subject, now,
+            raise _identity_locked(subject, now)
+        attempts_left = rules.MAX_WRONG_CODES - subject.wrong_codes
+        audit(session, "verification_failed", channel, masked, now,
               verification_id=verification_id, attempts_left=attempts_left)
         raise DomainError(422, "wrong_code", "The code is not right.", attempts_left=attempts_left)
     token = secrets.token_urlsafe(32)
@@ -281,7 +359,7 @@ def confirm_verification(
             expires_at=now + dt.timedelta(seconds=rules.TOKEN_LIFETIME_SECONDS),
         )
     )
-    audit(session, "verification_confirmed", channel, subject, now, verification_id=verification_id)
+    audit(session, "verification_confirmed", channel, masked, now, verification_id=verification_id)
     return {
         "verification_token": token,
         "expires_in": rules.TOKEN_LIFETIME_SECONDS,

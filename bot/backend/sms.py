@@ -1,16 +1,19 @@
 """Sending the verification code to the phone on file.
 
-`SmsGateway` is the interface; `OutboxGateway`, the only implementation in
-this project, writes each message to the `sms_outbox` table in the same
-transaction as the verification it belongs to. In development mode that
-outbox is how a developer or a demo user reads the code (`GET /dev/outbox`,
-`python -m bot.backend outbox`); in production mode neither exists, and the
-table is the queue an SMS relay for a real provider would drain (a provider's
-gateway class implementing `send` plugs in at `gateway_for`).
+`SmsGateway` is the interface. In development mode `OutboxGateway` writes
+each message, code and all, to the `sms_outbox` table in the same
+transaction as the verification it belongs to: that outbox is how a
+developer or a demo user reads the code (`GET /dev/outbox`,
+`python -m bot.backend outbox`). In production mode nothing may hold a code
+in clear: `MaskedRecordGateway` records only that a message went to a masked
+phone, its code starred (this project has no SMS provider; a provider's
+gateway class implementing `send` plugs in at `gateway_for` and hands the
+clear text to the provider only).
 """
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import List, Protocol
 
 from sqlalchemy import select
@@ -30,8 +33,16 @@ class OutboxGateway:
         session.add(SmsMessage(phone=phone, phone_masked=mask_phone(phone), text=text, created_at=now))
 
 
+class MaskedRecordGateway:
+    """Production: a record of the sending with the phone masked and every digit of the text starred."""
+
+    def send(self, session: Session, phone: str, text: str, now: dt.datetime) -> None:
+        masked = mask_phone(phone)
+        session.add(SmsMessage(phone=masked, phone_masked=masked, text=re.sub(r"\d", "*", text), created_at=now))
+
+
 def gateway_for(mode: str) -> SmsGateway:
-    return OutboxGateway()
+    return OutboxGateway() if mode == "development" else MaskedRecordGateway()
 
 
 def latest_messages(session: Session, limit: int = 20) -> List[SmsMessage]:

@@ -7,9 +7,11 @@ import subprocess
 import sys
 
 import pytest
+from sqlalchemy import select
 
 from bot.backend import config as backend_config
 from bot.backend import seed as seed_module
+from bot.backend.models import SmsMessage
 from bot.backend.config import ConfigError, load_config, load_or_create_secret, new_service_token
 from bot.paths import ROOT
 from bot.pii import normalize_id_number
@@ -36,14 +38,20 @@ def test_production_has_no_outbox(production):
         response = client.get("/dev/outbox")
         assert response.status_code == 404 and response.json()["error"]["code"] == "not_found"
         assert "/dev/outbox" not in client.get("/openapi.json").json()["paths"]
-        # No demo data in production.
+        # No demo data in production (an unknown holder's start looks like any other: see its confirm).
         demo = client.post("/v1/verifications", json={"name": "张三", "id_number": "11010519491231002X"})
-        assert demo.status_code == 404
+        wrong = client.post(f"/v1/verifications/{demo.json()['verification_id']}/confirm", json={"code": "123456"})
+        assert demo.status_code == 201 and wrong.json()["error"]["code"] == "wrong_code"
         # Verification works: the code is queued for the SMS relay, readable by no API.
         person = production.person("active")
         started = client.post("/v1/verifications", json={"name": person.name, "id_number": person.id_number})
         assert started.status_code == 201
         assert not re.search(r"\b\d{6}\b", started.text.replace(started.json()["verification_id"], ""))
+    # Nothing in the database holds the code in clear: the record of the SMS is masked.
+    with production.db.read() as session:
+        sent = session.execute(select(SmsMessage)).scalars().all()
+    assert len(sent) == 1 and sent[0].phone == person.phone[:3] + "****" + person.phone[-4:]
+    assert not re.search(r"\d{4}", sent[0].text.replace(sent[0].phone, "")) and "******" in sent[0].text
     env = backend_environment(free_port(), production.db_url, BACKEND_MODE="production",
                               BACKEND_SERVICE_TOKEN=production.token, BACKEND_ID_HASH_KEY=production.id_hash_key)
     result = run_cli(env, "outbox")
