@@ -1,9 +1,15 @@
-"""Evaluate the trained NLU model on the held-out test set, per language.
+"""Evaluate the trained NLU model on sets it never trained on, per language.
 
-`make eval` runs this after training on data/ only: the held-out files in
-tests/nlu_heldout/ are never trained on. It prints, per language, intent
-accuracy, macro F1, out-of-scope recall and the worst-confused pairs, and
-writes a confusion matrix PNG.
+`make eval` runs this after training on data/ only. Two sets, never trained
+on (tests check both): tests/nlu_heldout/ (the validation set: the pipeline's
+settings were chosen on it) and tests/nlu_citizen/ (the test set: messages as
+citizens type them, a third and more of them out of scope, written by a
+writer who never saw data/; used for nothing but the final figure). It
+prints, per language, intent accuracy, macro F1, out-of-scope recall, the
+share of messages answered right, answered wrong (another topic, or an answer
+to an out-of-scope question) and declined (fallback or out of scope for an
+in-scope question), and the worst-confused pairs; it writes a confusion
+matrix PNG.
 
 Labels: an FAQ question's label is its full retrieval intent `faq/<key>`; a
 prediction of `nlu_fallback` counts as `out_of_scope` (both mean "not
@@ -26,6 +32,7 @@ import yaml
 from bot.paths import ROOT
 
 HELDOUT_DIR = ROOT / "tests" / "nlu_heldout"
+CITIZEN_DIR = ROOT / "tests" / "nlu_citizen"
 OUT_OF_SCOPE = "out_of_scope"
 FALLBACK = "nlu_fallback"
 
@@ -43,11 +50,18 @@ def load_examples(path: Path) -> List[Tuple[str, str]]:
 
 
 def heldout_sets(directory: Path = HELDOUT_DIR) -> Dict[str, List[Tuple[str, str]]]:
-    """Examples per language, from files named heldout_<language>.yml."""
-    return {
-        path.stem.split("_", 1)[1]: load_examples(path)
-        for path in sorted(directory.glob("heldout_*.yml"))
-    }
+    """Examples per language, from files named <anything>_<language>.yml."""
+    sets: Dict[str, List[Tuple[str, str]]] = {}
+    for path in sorted(directory.glob("*_*.yml")):
+        sets.setdefault(path.stem.rsplit("_", 1)[1], []).extend(load_examples(path))
+    return sets
+
+
+def citizen_sets() -> Dict[str, List[Tuple[str, str]]]:
+    return heldout_sets(CITIZEN_DIR)
+
+
+SETS = {"heldout": heldout_sets, "citizen": citizen_sets}
 
 
 def predicted_label(parse: dict) -> str:
@@ -91,6 +105,30 @@ class Report:
         pairs = [(g, p) for g, p in zip(self.gold, self.predicted) if g == OUT_OF_SCOPE]
         return sum(p == OUT_OF_SCOPE for _, p in pairs) / len(pairs) if pairs else 0.0
 
+    def _outcomes(self) -> Counter:
+        """right / wrong / declined, as a citizen meets them (module docstring)."""
+        outcomes = Counter()
+        for g, p in zip(self.gold, self.predicted):
+            if g == p:
+                outcomes["right"] += 1
+            elif p == OUT_OF_SCOPE:
+                outcomes["declined"] += 1
+            else:
+                outcomes["wrong"] += 1
+        return outcomes
+
+    @property
+    def right(self) -> float:
+        return self._outcomes()["right"] / len(self.gold) if self.gold else 0.0
+
+    @property
+    def wrong(self) -> float:
+        return self._outcomes()["wrong"] / len(self.gold) if self.gold else 0.0
+
+    @property
+    def declined(self) -> float:
+        return self._outcomes()["declined"] / len(self.gold) if self.gold else 0.0
+
     def confused_pairs(self, most: int = 5) -> List[Tuple[Tuple[str, str], int]]:
         return Counter(
             (g, p) for g, p in zip(self.gold, self.predicted) if g != p
@@ -108,18 +146,23 @@ class Report:
             "accuracy": round(self.accuracy, 4),
             "macro_f1": round(self.macro_f1, 4),
             "out_of_scope_recall": round(self.out_of_scope_recall, 4),
+            "right": round(self.right, 4),
+            "wrong": round(self.wrong, 4),
+            "declined": round(self.declined, 4),
         }
 
 
-async def evaluate(model_path: str, sets: Dict[str, List[Tuple[str, str]]]) -> List[Report]:
+def load_agent(model_path: str):
     import logging
 
     from rasa.core.agent import Agent
     from rasa.utils.log_utils import configure_structlog
 
     configure_structlog(logging.WARNING)  # not one debug line per parsed message
+    return Agent.load(model_path)
 
-    agent = Agent.load(model_path)
+
+async def evaluate_agent(agent, sets: Dict[str, List[Tuple[str, str]]]) -> List[Report]:
     reports = []
     for language, examples in sets.items():
         report = Report(language)
@@ -130,6 +173,10 @@ async def evaluate(model_path: str, sets: Dict[str, List[Tuple[str, str]]]) -> L
             report.predicted.append(predicted_label(parse))
         reports.append(report)
     return reports
+
+
+async def evaluate(model_path: str, sets: Dict[str, List[Tuple[str, str]]]) -> List[Report]:
+    return await evaluate_agent(load_agent(model_path), sets)
 
 
 def plot_confusion(reports: List[Report], path: Path) -> None:
@@ -161,9 +208,11 @@ def plot_confusion(reports: List[Report], path: Path) -> None:
 
 
 def print_report(reports: List[Report], show_errors: bool) -> None:
-    print(f"{'language':<9}{'examples':>9}{'accuracy':>10}{'macro F1':>10}{'OOS recall':>12}")
+    print(f"{'language':<9}{'examples':>9}{'accuracy':>10}{'macro F1':>10}{'OOS recall':>12}"
+          f"{'right':>8}{'wrong':>8}{'declined':>10}")
     for r in reports:
-        print(f"{r.language:<9}{len(r.gold):>9}{r.accuracy:>10.3f}{r.macro_f1:>10.3f}{r.out_of_scope_recall:>12.3f}")
+        print(f"{r.language:<9}{len(r.gold):>9}{r.accuracy:>10.3f}{r.macro_f1:>10.3f}{r.out_of_scope_recall:>12.3f}"
+              f"{r.right:>8.3f}{r.wrong:>8.3f}{r.declined:>10.3f}")
     for r in reports:
         print(f"\nworst-confused pairs ({r.language}): gold -> predicted")
         for (gold, pred), n in r.confused_pairs() or [(("-", "-"), 0)]:
@@ -179,13 +228,21 @@ def main(argv: List[str] = None) -> int:
     parser.add_argument("--plot", default=str(ROOT / "reports" / "confusion_matrix.png"))
     parser.add_argument("--json", help="also write the figures to this JSON file")
     parser.add_argument("--errors", action="store_true", help="list every miss")
+    parser.add_argument("--set", choices=sorted(SETS) + ["all"], default="all")
     args = parser.parse_args(argv)
-    reports = asyncio.run(evaluate(args.model, heldout_sets()))
-    print_report(reports, args.errors)
-    plot_confusion(reports, Path(args.plot))
-    print(f"\nconfusion matrix: {args.plot}")
+    names = sorted(SETS) if args.set == "all" else [args.set]
+    agent = load_agent(args.model)
+    figures = {}
+    for name in names:
+        print(f"\n== {name} set ==")
+        reports = asyncio.run(evaluate_agent(agent, SETS[name]()))
+        print_report(reports, args.errors)
+        plot = Path(args.plot).with_name(f"{Path(args.plot).stem}_{name}.png")
+        plot_confusion(reports, plot)
+        print(f"\nconfusion matrix: {plot}")
+        figures[name] = [r.summary() for r in reports]
     if args.json:
-        Path(args.json).write_text(json.dumps([r.summary() for r in reports], indent=2))
+        Path(args.json).write_text(json.dumps(figures, indent=2))
     return 0
 
 

@@ -5,19 +5,17 @@ import sys
 from collections import defaultdict
 
 
+import yaml
+
+from bot import knowledge_base
 from bot.evaluation import heldout_sets, load_examples
 from bot.nlu.normalizer import normalize_text
 from bot.paths import ROOT
 
-LABELS = {
-    *(f"faq/{k}" for k in (
-        "reissue_needs_activation", "why_reactivate", "card_number_change", "reissue_process",
-        "reissue_documents", "activation_methods", "activation_counter", "activation_online",
-        "activation_steps", "after_activation_use", "card_safekeeping", "abnormal_use",
-        "protect_personal_info", "legal_basis")),
-    "check_card_status", "activate_card", "report_lost_card", "reissue_progress", "human_handoff",
-    "greet", "goodbye", "thank", "affirm", "deny", "stop", "bot_challenge", "out_of_scope",
-}
+# Every FAQ topic of the knowledge base and every intent of the domain: the
+# labels the training data and the held-out sets must use, and nothing else.
+_DOMAIN_INTENTS = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))["intents"]
+LABELS = {f"faq/{key}" for key in knowledge_base.load()} | {i for i in _DOMAIN_INTENTS if i != "faq"}
 
 
 def training_examples():
@@ -78,3 +76,59 @@ def test_rasa_data_validate_reports_nothing():
         and "duplicated intents have been found across multiple domain files: faq" not in line
     ]
     assert not warnings, "\n".join(warnings)
+
+
+def edit_distance(a, b):
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        previous = current
+    return previous[-1]
+
+
+MIN_TWIN_LENGTH = 6  # shorter texts ("退出", "2", "thanks") coincide by nature, not by copying
+
+
+def near_duplicates(texts, trained):
+    """(text, twin) for each text of MIN_TWIN_LENGTH or more characters within
+    edit distance 2, or at difflib similarity >= 0.9, of a training example
+    (both folded by _key). Candidates come from shared character pairs: a
+    twin by either test shares most of them."""
+    import difflib
+    from collections import Counter
+
+    trained = sorted(trained)
+    pairs_of = lambda key: {key[i:i + 2] for i in range(len(key) - 1)} or {key}  # noqa: E731
+    index = defaultdict(list)
+    for number, other in enumerate(trained):
+        for pair in pairs_of(other):
+            index[pair].append(number)
+    found = []
+    for text in texts:
+        key = _key(text)
+        if len(key) < MIN_TWIN_LENGTH:
+            continue
+        pairs = pairs_of(key)
+        shared = Counter(number for pair in pairs for number in index[pair])
+        for number, count in shared.most_common(20):
+            other = trained[number]
+            if count < len(pairs) / 2:
+                break
+            if difflib.SequenceMatcher(None, key, other).ratio() >= 0.9 or edit_distance(key, other) <= 2:
+                found.append((text, other))
+                break
+    return found
+
+
+def test_no_evaluation_text_is_a_near_twin_of_a_training_example():
+    """Disjoint letter for letter is not enough: "补办社保卡需要带什么材料" beside a
+    trained "补办社保卡需要什么材料" measures memory, not understanding."""
+    trained = {_key(text) for text, _, _ in training_examples()}
+    from bot.evaluation import citizen_sets
+
+    for sets in (heldout_sets(), citizen_sets()):
+        texts = [text for examples in sets.values() for text, _ in examples]
+        twins = near_duplicates(texts, trained)
+        assert not twins, twins

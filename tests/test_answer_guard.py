@@ -1,0 +1,97 @@
+"""The answer guard and its keyword ranker, in-process on hand-made parse results."""
+from rasa.shared.nlu.training_data.message import Message
+
+from bot.keywords import LabelRanker, terms
+from bot.nlu.answer_guard import AnswerGuard
+
+EXAMPLES = [
+    ("补办的社保卡需要重新激活吗", "faq/reissue_needs_activation"),
+    ("补卡要激活吗", "faq/reissue_needs_activation"),
+    ("补办社保卡要花钱吗", "faq/reissue_fee"),
+    ("补卡要交钱吗", "faq/reissue_fee"),
+    ("补卡收费吗", "faq/reissue_fee"),
+    ("12333", "faq/hotline_12333"),
+    ("12333是什么电话", "faq/hotline_12333"),
+    ("再见", "goodbye"),
+    ("拜拜", "goodbye"),
+    ("养老金什么时候发", "out_of_scope"),
+    ("does a reissued card need activation", "faq/reissue_needs_activation"),
+    ("how much does a replacement card cost", "faq/reissue_fee"),
+]
+CONFIG = {"thresholds": {"faq": 0.6, "default": 0.7}, "agree_top_n": 1, "trust_above": 0.99}
+
+
+def guard():
+    return AnswerGuard(CONFIG, None, None, LabelRanker(EXAMPLES))
+
+
+def parse(text, intent, confidence, key=None, response_confidence=1.0):
+    data = {"text": text, "intent": {"name": intent, "confidence": confidence},
+            "intent_ranking": [{"name": intent, "confidence": confidence}]}
+    if key:
+        data["response_selector"] = {"faq": {"response": {"intent_response_key": key,
+                                                          "confidence": response_confidence}}}
+    return Message(data=data)
+
+
+def test_terms_are_words_and_character_pairs_after_normalisation():
+    assert terms("補卡 APP 要錢嗎") == ["app", "补卡", "要钱", "钱吗"]
+    assert terms("卡") == ["卡"]  # a lone character is all there is
+    assert terms("12333") == ["12333"]
+
+
+def test_the_ranker_ranks_the_label_whose_example_shares_most():
+    ranking = LabelRanker(EXAMPLES).ranking("补卡要钱吗")
+    assert ranking[0][0] == "faq/reissue_fee"
+    assert LabelRanker(EXAMPLES).ranking("完全无关的话") == []
+
+
+def test_a_confident_answer_the_keywords_support_is_kept():
+    message = parse("补卡要花钱吗", "faq", 0.95, "faq/reissue_fee", 0.9)
+    guard().process([message])
+    assert message.get("intent")["name"] == "faq"
+    assert message.get("answer_guard") is None
+
+
+def test_a_confident_answer_the_keywords_contradict_becomes_did_you_mean():
+    # The issue's "补卡要钱吗" -> the activation answer.
+    message = parse("补卡要钱吗", "faq", 0.97, "faq/reissue_needs_activation", 0.95)
+    guard().process([message])
+    assert message.get("intent")["name"] == "nlu_fallback"
+    assert message.get("intent_ranking")[0]["name"] == "nlu_fallback"
+    assert message.get("intent_ranking")[1]["name"] == "faq"  # kept for the "did you mean" buttons
+    assert message.get("answer_guard")["reason"] == "keywords_disagree"
+    assert message.get("answer_guard")["declined"] == "faq/reissue_needs_activation"
+
+
+def test_a_hotline_number_never_gets_goodbye():
+    message = parse("12333", "goodbye", 0.9)
+    guard().process([message])
+    assert message.get("intent")["name"] == "nlu_fallback"
+
+
+def test_a_bare_number_nothing_supports_is_declined():
+    message = parse("4567", "goodbye", 0.95)
+    guard().process([message])
+    assert message.get("intent")["name"] == "nlu_fallback"
+
+
+def test_an_answer_below_its_kinds_threshold_is_declined():
+    # intent x response confidence: 0.9 x 0.6 = 0.54 < 0.6
+    message = parse("补卡要花钱吗", "faq", 0.9, "faq/reissue_fee", 0.6)
+    guard().process([message])
+    assert message.get("answer_guard")["reason"] == "low_confidence"
+
+
+def test_a_model_surer_than_trust_above_is_not_second_guessed():
+    message = parse("拜拜啦", "goodbye", 0.995)
+    guard().process([message])
+    assert message.get("intent")["name"] == "goodbye"
+
+
+def test_out_of_scope_fallback_and_button_payloads_are_left_alone():
+    for message in (parse("养老金", "out_of_scope", 0.4), parse("随便", "nlu_fallback", 0.55),
+                    parse("/activate_card", "activate_card", 1.0)):
+        before = dict(message.get("intent"))
+        guard().process([message])
+        assert message.get("intent") == before
