@@ -54,8 +54,8 @@ run: $(MODEL)
 cluster: $(MODEL)
 	bash scripts/ensure_services.sh postgres redis nginx
 	RASA_REPLICAS=$${RASA_REPLICAS:-2} ACTION_SERVER_REPLICAS=$${ACTION_SERVER_REPLICAS:-2} \
-	TRACKER_DB_URL=$${TRACKER_DB_URL:-postgresql://127.0.0.1:5432/helpdesk_tracker} \
-	BACKEND_DB_URL=$${BACKEND_DB_URL:-postgresql://127.0.0.1:5432/helpdesk_backend} \
+	TRACKER_DB_URL=$${TRACKER_DB_URL:-postgresql://helpdesk@127.0.0.1:5432/helpdesk_tracker} \
+	BACKEND_DB_URL=$${BACKEND_DB_URL:-postgresql://helpdesk@127.0.0.1:5432/helpdesk_backend} \
 	REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:6379/0} \
 	$(PY) -m bot run
 

@@ -22,6 +22,8 @@ from typing import List
 
 import httpx
 
+from bench.products import REST_HEADERS
+
 FAQ_QUESTIONS = [
     "补办的社保卡需要重新激活吗?", "补卡要带什么材料", "Does my reissued card need to be activated?",
     "社保卡激活以后能做什么", "what documents do I need to reissue my card", "社保卡有异常消费怎么办",
@@ -85,7 +87,7 @@ async def _run(base_url: str, kind: str, users: int, turns_per_user: int) -> Res
     conversation_ids = itertools.count()
     url = f"{base_url}/webhooks/rest/webhook"
     limits = httpx.Limits(max_connections=users, max_keepalive_connections=users)
-    async with httpx.AsyncClient(timeout=120, limits=limits) as client:
+    async with httpx.AsyncClient(timeout=120, limits=limits, headers=REST_HEADERS) as client:
         # Warm-up: a few turns so that connections and TensorFlow's first calls are not timed.
         await asyncio.gather(*(_user(client, url, kind, u, 4, Result(kind, 0, [], 0, 0), conversation_ids)
                                for u in range(min(users, 4))))

@@ -17,6 +17,10 @@ import httpx
 from bot import settings
 from bot.cluster import ensure_postgres_database
 from bot.processes import free_port, interrupt, launch_product
+from bot.service_auth import REST_SECRET_HEADER
+
+# What the load generator presents to the REST channel (it serves only callers with the secret).
+REST_HEADERS = {REST_SECRET_HEADER: "bench-rest-channel-secret"}
 
 
 @dataclass
@@ -64,6 +68,7 @@ def start(name: str, model_dir: Path, directory: Path, **overrides: str) -> Prod
         TRACKER_DB=str(directory / "tracker.db"), LOG_DIR=str(directory / "log"), RUN_DIR=str(directory / "run"),
         STAFF_DB_URL=f"sqlite:///{directory / 'staff.db'}", LOG_LEVEL="WARNING",
         RASA_AUTH_TOKEN="bench-token", BACKEND_SERVICE_TOKEN="bench-service-token",
+        REST_CHANNEL_SECRET=REST_HEADERS[REST_SECRET_HEADER],
         BACKEND_ID_HASH_KEY="bench-id-hash-key", RASA_TELEMETRY_ENABLED="false",
     )
     env.update(overrides)
@@ -72,7 +77,8 @@ def start(name: str, model_dir: Path, directory: Path, **overrides: str) -> Prod
     url = f"http://127.0.0.1:{env['RASA_PORT']}/webhooks/rest/webhook"
     while True:  # READY means healthy; the first reply is what a person waits for
         try:
-            reply = httpx.post(url, json={"sender": "cold-start", "message": "补办的社保卡需要重新激活吗?"}, timeout=60)
+            reply = httpx.post(url, json={"sender": "cold-start", "message": "补办的社保卡需要重新激活吗?"},
+                               headers=REST_HEADERS, timeout=60)
             if reply.status_code == 200 and reply.json():
                 break
         except httpx.HTTPError:
@@ -87,12 +93,13 @@ def postgres_database(prefix: str) -> Iterator[str]:
     import psycopg2
 
     name = f"{prefix}_{secrets.token_hex(4)}"
-    url = f"postgresql://127.0.0.1:5432/{name}"
+    url = f"postgresql://helpdesk@127.0.0.1:5432/{name}"  # password: PGPASSFILE (scripts/ensure_services.sh)
     ensure_postgres_database(url)
     try:
         yield url
     finally:
-        connection = psycopg2.connect(host="127.0.0.1", port=5432, dbname="postgres")
+        connection = psycopg2.connect(host="127.0.0.1", port=5432, dbname="postgres", user="helpdesk",
+                                      passfile=settings.resolved()["PGPASSFILE"])
         connection.autocommit = True
         with connection.cursor() as cursor:
             cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

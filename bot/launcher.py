@@ -5,6 +5,10 @@ database with the demo data), the action server and the Rasa server (REST channe
 trained model, waits until each is healthy, prints the URLs, and on Ctrl-C
 (SIGINT) or SIGTERM stops them all. `python -m bot shell` starts the action
 server and talks to the assistant in the terminal.
+
+What the product writes is for its own user only (umask 077, inherited by
+every process started here), and secrets reach the processes through the
+environment, never their command lines (`ps` shows those to every user).
 """
 from __future__ import annotations
 
@@ -17,9 +21,8 @@ from pathlib import Path
 from typing import Dict, List, Tuple
 
 from bot import cluster, settings
+from bot.paths import VAR
 from bot.processes import Service, ServiceGroup, free_port
-
-BIN = Path(sys.executable).parent
 
 
 def latest_model(model_dir: str) -> Path:
@@ -29,11 +32,15 @@ def latest_model(model_dir: str) -> Path:
     return models[-1]
 
 
+# Files the product creates: no group or other bits.
+UMASK = 0o077
+
+
 def action_server(env: Dict[str, str], log_dir: Path, port: str = "", replica: str = "") -> Service:
     port = port or env["ACTION_SERVER_PORT"]
     return Service(
         f"action server{replica}",
-        [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", port],
+        [sys.executable, "-m", "bot.action_server", "--actions", "actions", "--port", port],
         f"http://{env['HELPDESK_HOST']}:{port}/health",
         log_dir / f"actions{replica}.log",
     )
@@ -43,7 +50,8 @@ def rasa_server(env: Dict[str, str], log_dir: Path, port: str = "", replica: str
     host, port = env["HELPDESK_HOST"], port or env["RASA_PORT"]
     return Service(
         f"rasa server{replica}",
-        [str(BIN / "rasa"), "run", "--enable-api", "--auth-token", env["RASA_AUTH_TOKEN"],
+        # RASA_AUTH_TOKEN goes by the environment (bot/rasa_server.py)
+        [sys.executable, "-m", "bot.rasa_server", "run", "--enable-api",
          "--model", str(latest_model(env["MODEL_DIR"])),
          "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
          "--interface", host, "--port", port,
@@ -90,16 +98,28 @@ def services(env: Dict[str, str], log_dir: Path) -> List[Service]:
     return [backend(env, log_dir), *actions, *rasa, *front, web(env, log_dir)]
 
 
+def restrict(path: Path) -> None:
+    """Removes group and other permissions from `path` and everything under it
+    (files an earlier start made before the umask existed)."""
+    if not path.exists():
+        return
+    for item in [path, *path.rglob("*")] if path.is_dir() else [path]:
+        if not item.is_symlink() and item.stat().st_mode & 0o077:
+            item.chmod(item.stat().st_mode & ~0o077 & 0o7777)
+
+
 def prepare_environment() -> Dict[str, str]:
+    os.umask(UMASK)
     env = settings.apply_defaults()
     # Secrets that only these processes share: random per start unless set.
-    for name in ("RASA_AUTH_TOKEN", "BACKEND_SERVICE_TOKEN"):
+    for name in ("RASA_AUTH_TOKEN", "BACKEND_SERVICE_TOKEN", "REST_CHANNEL_SECRET", "ACTION_SERVER_SECRET"):
         if not env[name]:
             env[name] = os.environ[name] = secrets.token_urlsafe(24)
     os.environ["SANIC_HOST"] = env["HELPDESK_HOST"]  # rasa_sdk binds to it
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     Path(env["TRACKER_DB"]).parent.mkdir(parents=True, exist_ok=True)
     Path(env["RUN_DIR"]).mkdir(parents=True, exist_ok=True)
+    restrict(VAR)  # only our own directory: LOG_DIR and the databases may be set to shared places
     for name in ("TRACKER_DB_URL", "BACKEND_DB_URL"):
         cluster.ensure_postgres_database(env[name])
     return dict(os.environ)
@@ -118,7 +138,7 @@ def shell() -> int:
     try:
         group.start()
         return subprocess.call(
-            [str(BIN / "rasa"), "shell", "--model", str(latest_model(env["MODEL_DIR"])),
+            [sys.executable, "-m", "bot.rasa_server", "shell", "--model", str(latest_model(env["MODEL_DIR"])),
              "--endpoints", "endpoints.yml", "--port", env["RASA_PORT"]],
             env=env,
         )

@@ -32,7 +32,20 @@ SETTINGS: List[Setting] = [
     Setting(
         "RASA_AUTH_TOKEN",
         "",
-        "Token for Rasa's HTTP API (/model/parse, trackers); empty: a random one per start.",
+        "Token for Rasa's HTTP API (/model/parse, trackers), sent as `Authorization: Bearer` (never on a command "
+        "line or in a URL); empty: a random one per start.",
+    ),
+    Setting(
+        "REST_CHANNEL_SECRET",
+        "",
+        "Secret the REST channel's callers (the web process, tests, benchmarks) present in the "
+        "X-Helpdesk-Rest-Secret header; others get 401. Empty: a random one per start.",
+    ),
+    Setting(
+        "ACTION_SERVER_SECRET",
+        "",
+        "Secret the Rasa server presents to the action server (X-Helpdesk-Action-Secret, from endpoints.yml); "
+        "other callers get 401. Empty: a random one per start.",
     ),
     Setting("BACKEND_PORT", "8000", "Port of the card-status backend."),
     Setting(
@@ -62,6 +75,16 @@ SETTINGS: List[Setting] = [
     ),
     Setting("BACKEND_MAX_BODY_BYTES", "16384", "Largest request body the backend accepts."),
     Setting(
+        "SMS_CODES_PER_IDENTITY_HOUR",
+        "5",
+        "Verification codes the backend sends for one name and ID number within an hour; past it, 429 and a wait.",
+    ),
+    Setting(
+        "SMS_CODES_PER_PHONE_DAY",
+        "10",
+        "Verification codes the backend sends to one phone within 24 hours (whoever asks); past it, 429 and a wait.",
+    ),
+    Setting(
         "SLOT_SEAL_KEY",
         "",
         "Fernet key the action server seals the holder's name and verification token with before they go into "
@@ -75,16 +98,6 @@ SETTINGS: List[Setting] = [
     ),
     Setting(
         "WEB_SECRET_KEY",
-        "SMS_CODES_PER_IDENTITY_HOUR",
-        "5",
-        "Verification codes the backend sends for one name and ID number within an hour; past it, 429 and a wait.",
-    ),
-    Setting(
-        "SMS_CODES_PER_PHONE_DAY",
-        "10",
-        "Verification codes the backend sends to one phone within 24 hours (whoever asks); past it, 429 and a wait.",
-    ),
-    Setting(
         "",
         "HMAC key signing the chat session ids the web process issues; empty: one kept in var/secrets/.",
     ),
@@ -122,6 +135,12 @@ SETTINGS: List[Setting] = [
         "sqlite:///${TRACKER_DB}",
         "SQLAlchemy URL of the tracker store (postgresql://... shared by Rasa replicas).",
     ),
+    Setting(
+        "PGPASSFILE",
+        str(VAR / "secrets" / "pgpass"),
+        "PostgreSQL's password file (libpq reads it) for postgresql:// URLs without a password: "
+        "scripts/ensure_services.sh writes the password of the role `helpdesk` there (mode 0600).",
+    ),
     Setting("RASA_REPLICAS", "1", "Rasa server processes; more than one puts nginx in front (see Deploying)."),
     Setting("ACTION_SERVER_REPLICAS", "1", "Action server processes; more than one puts nginx in front."),
     Setting("MODEL_DIR", str(MODELS), "Where trained models are written and loaded from."),
@@ -151,12 +170,6 @@ def resolved(environ: Dict[str, str] = None) -> Dict[str, str]:
 def apply_defaults() -> Dict[str, str]:
     """Puts every setting into os.environ (child processes and `${VAR}` in
     Rasa's YAML files need them all defined) and returns them."""
-    ),
-    Setting(
-        "PGPASSFILE",
-        str(VAR / "secrets" / "pgpass"),
-        "PostgreSQL's password file (libpq reads it) for postgresql:// URLs without a password: "
-        "scripts/ensure_services.sh writes the password of the role `helpdesk` there (mode 0600).",
     env = resolved()
     os.environ.update(env)
     return env

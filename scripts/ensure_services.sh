@@ -3,11 +3,18 @@
 # (`ensure_services.sh [chromium] [nginx] [postgres] [redis]`, default all):
 #   Debian's chromium (the browser tests drive it through Playwright's executable_path),
 #   nginx (in front of replicas in cluster mode),
-#   PostgreSQL on 127.0.0.1:5432 with a database `test` the current OS user
-#   can reach without a password (trust), and Redis on 127.0.0.1:6379.
+#   PostgreSQL on 127.0.0.1:5432 with a role `helpdesk` (password, CREATEDB) that
+#   reaches the database `test`, and Redis on 127.0.0.1:6379.
+# The server's authentication (pg_hba.conf) is left as it is: the role has a
+# password, kept in PGPASSFILE (default var/secrets/pgpass, mode 0600), which
+# libpq reads for postgresql://helpdesk@... URLs (the tests, `make cluster`).
 # Starts whichever is stopped, installs it with apt-get if missing. Idempotent;
 # prints nothing on success; exits non-zero with a message saying what failed.
 set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+PG_ROLE=helpdesk
+PGPASSFILE=${PGPASSFILE:-$ROOT/var/secrets/pgpass}
 
 fail() { echo "ensure_services: $*" >&2; exit 1; }
 
@@ -40,8 +47,19 @@ wait_for() {  # seconds, command...
 # --- PostgreSQL ---------------------------------------------------------------------------------
 
 pg_up() { pg_isready -q -h 127.0.0.1 -p 5432 -t 2; }
-pg_test_db_reachable() { psql -h 127.0.0.1 -p 5432 -d test -w -Atqc 'SELECT 1' >/dev/null 2>&1; }
+pg_test_db_reachable() {
+  [ -s "$PGPASSFILE" ] && PGPASSFILE="$PGPASSFILE" psql -h 127.0.0.1 -p 5432 -U "$PG_ROLE" -d test -w -Atqc 'SELECT 1' >/dev/null 2>&1
+}
 as_postgres() { as_root runuser -u postgres -- "$@"; }
+
+# The role's password: the one in PGPASSFILE, or a new random one written there.
+pg_password() {
+  if [ -s "$PGPASSFILE" ]; then
+    awk -F: -v role="$PG_ROLE" '$4 == role { print $5; exit }' "$PGPASSFILE"
+  else
+    head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n'
+  fi
+}
 
 ensure_postgres() {
   if ! command -v pg_ctlcluster >/dev/null || [ -z "$(ls /etc/postgresql 2>/dev/null)" ]; then
@@ -57,24 +75,28 @@ ensure_postgres() {
   fi
   pg_test_db_reachable && return 0
 
-  # A fresh installation: a superuser role for this OS user, the `test` database, trust on loopback.
-  local user
-  user=$(id -un)
-  as_postgres psql -qAt -v ON_ERROR_STOP=1 -v user="$user" >/dev/null 2>&1 <<'SQL' || fail "could not create the PostgreSQL role for $(id -un)"
-SELECT format('CREATE ROLE %I LOGIN SUPERUSER', :'user') WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = :'user') \gexec
-SELECT 'CREATE DATABASE test' WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = 'test') \gexec
+  # The role (created, or its password set to the one kept here) and the `test` database,
+  # as the postgres OS user over the local socket (Debian's peer authentication).
+  local password
+  password=$(pg_password)
+  [ -n "$password" ] || fail "$PGPASSFILE has no line for the role $PG_ROLE"
+  # The password goes in on stdin: a command line is visible to every local user.
+  as_postgres psql -qAt -v ON_ERROR_STOP=1 >/dev/null 2>&1 <<SQL \
+    || fail "could not create the PostgreSQL role $PG_ROLE"
+\set role $PG_ROLE
+\set password '$password'
+SELECT format('CREATE ROLE %I LOGIN CREATEDB', :'role') WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = :'role') \gexec
+SELECT format('ALTER ROLE %I LOGIN CREATEDB PASSWORD %L', :'role', :'password') \gexec
+SELECT format('CREATE DATABASE test OWNER %I', :'role') WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = 'test') \gexec
 SQL
-  if ! pg_test_db_reachable; then
-    local hba="/etc/postgresql/$version/main/pg_hba.conf"
-    if ! as_root grep -qE '^host[[:space:]]+all[[:space:]]+all[[:space:]]+127\.0\.0\.1/32[[:space:]]+trust' "$hba"; then
-      as_root sed -i '1i host all all 127.0.0.1/32 trust\nhost all all ::1/128 trust' "$hba" \
-        || fail "could not enable trust authentication on loopback in $hba"
-      as_root pg_ctlcluster --skip-systemctl-redirect "$version" main reload >/dev/null 2>&1 \
-        || fail "could not reload PostgreSQL $version"
-    fi
-  fi
+  # host:port:database:role:password (any port: the tests reach PostgreSQL through proxies)
+  ( umask 077
+    mkdir -p "$(dirname "$PGPASSFILE")"
+    { printf '127.0.0.1:*:*:%s:%s\n' "$PG_ROLE" "$password"
+      printf 'localhost:*:*:%s:%s\n' "$PG_ROLE" "$password"; } > "$PGPASSFILE"
+    chmod 600 "$PGPASSFILE" )
   wait_for 10 pg_test_db_reachable \
-    || fail "PostgreSQL runs, but database 'test' on 127.0.0.1:5432 is not reachable as $user without a password"
+    || fail "PostgreSQL runs, but database 'test' on 127.0.0.1:5432 is not reachable as $PG_ROLE with the password in $PGPASSFILE"
 }
 
 # --- Redis -------------------------------------------------------------------------------------

@@ -8,8 +8,13 @@ import pytest
 
 from bot.paths import ROOT
 from bot.processes import free_port, interrupt, launch_product
+from bot.service_auth import ACTION_SECRET_HEADER, REST_SECRET_HEADER
 
 MODEL = ROOT / "models" / "helpdesk.tar.gz"
+# What the REST channel's own callers present, for products started with product_environment.
+REST_HEADERS = {REST_SECRET_HEADER: "test-rest-channel-secret"}
+# What the Rasa server presents to the action server (endpoints.yml).
+ACTION_HEADERS = {ACTION_SECRET_HEADER: "test-action-server-secret"}
 
 
 def product_environment(tmp_path: Path, **overrides) -> dict:
@@ -33,6 +38,8 @@ def product_environment(tmp_path: Path, **overrides) -> dict:
         RASA_REPLICAS="1",
         ACTION_SERVER_REPLICAS="1",
         RASA_AUTH_TOKEN="test-token",
+        REST_CHANNEL_SECRET=REST_HEADERS[REST_SECRET_HEADER],
+        ACTION_SERVER_SECRET=ACTION_HEADERS[ACTION_SECRET_HEADER],
         RASA_TELEMETRY_ENABLED="false",
         RASA_URL="",
         SLOT_SEAL_KEY="dGVzdC1zbG90LXNlYWwta2V5LTMyLWJ5dGVzLWxvbmc=",
@@ -59,6 +66,11 @@ class RunningProduct:
         self.web_url = f"http://127.0.0.1:{env['WEB_PORT']}"
 
     @property
+    def rest_headers(self) -> dict:
+        """What the REST channel's own callers present (bot/service_auth.py)."""
+        return {REST_SECRET_HEADER: self.env["REST_CHANNEL_SECRET"]}
+
+    @property
     def backend_url(self) -> str:
         return f"http://127.0.0.1:{self.env['BACKEND_PORT']}"
 
@@ -77,6 +89,7 @@ class RunningProduct:
         response = httpx.post(
             f"{self.rasa_url}/webhooks/rest/webhook",
             json={"sender": sender, "message": message},
+            headers=self.rest_headers,
             timeout=30,
         )
         response.raise_for_status()

@@ -1,12 +1,14 @@
 """The machine's PostgreSQL for tests: fresh databases on 127.0.0.1:5432.
 
-Without a reachable server, tests that need one fail when CI is set (CI must
-test PostgreSQL; scripts/ensure_services.sh starts it) and skip otherwise.
+They connect as the role `helpdesk` with the password libpq reads from
+PGPASSFILE (both made by scripts/ensure_services.sh; the server's own
+authentication rules are not touched). Without a reachable server, tests that
+need one fail when CI is set (CI must test PostgreSQL; scripts/ensure_services.sh
+starts it) and skip otherwise.
 """
 from __future__ import annotations
 
 import contextlib
-import getpass
 import os
 import secrets
 from typing import Iterator
@@ -16,23 +18,26 @@ import pytest
 PG_HOST = "127.0.0.1"
 PG_PORT = 5432
 PG_ADMIN_DB = "test"
+PG_ROLE = "helpdesk"  # scripts/ensure_services.sh creates it
 
 
 def postgres_admin():
     """(connection, user) on the `test` database with autocommit, or (None, reason)."""
     import psycopg2
 
-    reasons = []
-    for user in dict.fromkeys([getpass.getuser(), "root", "postgres"]):
-        try:
-            connection = psycopg2.connect(
-                host=PG_HOST, port=PG_PORT, dbname=PG_ADMIN_DB, user=user, connect_timeout=5
-            )
-            connection.autocommit = True
-            return connection, user
-        except psycopg2.Error as error:
-            reasons.append(f"{user}: {str(error).strip().splitlines()[0] if str(error).strip() else error}")
-    return None, "; ".join(reasons)
+    from bot.settings import resolved
+
+    passfile = resolved()["PGPASSFILE"]
+    if not os.path.exists(passfile):
+        return None, f"no password file {passfile} (scripts/ensure_services.sh postgres writes it)"
+    os.environ.setdefault("PGPASSFILE", passfile)  # for the products the tests start, and SQLAlchemy here
+    try:
+        connection = psycopg2.connect(host=PG_HOST, port=PG_PORT, dbname=PG_ADMIN_DB, user=PG_ROLE,
+                                      passfile=passfile, connect_timeout=5)
+    except psycopg2.Error as error:
+        return None, f"{PG_ROLE}: {str(error).strip().splitlines()[0] if str(error).strip() else error}"
+    connection.autocommit = True
+    return connection, PG_ROLE
 
 
 def unavailable(reason: str) -> None:

@@ -12,7 +12,7 @@ from bot import sealed
 from bot.launcher import action_server
 from bot.paths import ROOT
 from bot.processes import ServiceGroup
-from tests.conftest import free_port, product_environment
+from tests.conftest import ACTION_HEADERS, free_port, product_environment
 
 ID_NUMBER = "440524188001010014"
 
@@ -34,7 +34,7 @@ def _call(port, action, slots, text, requested_slot):
         "latest_action_name": "action_listen",
     }
     response = httpx.post(
-        f"http://127.0.0.1:{port}/webhook", timeout=30,
+        f"http://127.0.0.1:{port}/webhook", timeout=30, headers=ACTION_HEADERS,
         json={"next_action": action, "sender_id": "backend-down", "tracker": tracker,
               "domain": domain, "version": "3.6.21"},
     )

@@ -8,7 +8,7 @@ from bot.channels.rest import MAX_MESSAGE_CHARS
 
 def post(product, content: bytes, content_type="application/json"):
     return httpx.post(f"{product.rasa_url}/webhooks/rest/webhook", content=content,
-                      headers={"Content-Type": content_type}, timeout=30)
+                      headers={"Content-Type": content_type, **product.rest_headers}, timeout=30)
 
 
 def test_a_question_gets_rasas_reply_format(product):

@@ -14,20 +14,24 @@ nothing to say". This one keeps its URL and its reply format
 - 503 `unavailable` when the turn failed: the message was not processed and
   may be sent again (nothing of it was stored, see bot/tracker_store.py).
 
-The sender is trusted as Rasa's is: put the web process (bot/web), which
-issues signed session ids, in front of it for browsers.
+The sender is trusted as Rasa's is, so only callers that present the shared
+secret (`REST_CHANNEL_SECRET` in the `X-Helpdesk-Rest-Secret` header,
+bot/service_auth.py) are served: the web process (bot/web), which issues
+signed session ids for browsers, the tests and the benchmarks. Anyone else
+gets 401 before the body is looked at; with no secret configured, 503.
 """
 from __future__ import annotations
 
 import logging
 from asyncio import CancelledError
-from typing import Any, Awaitable, Callable, Dict, Text
+from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.service_auth import REST_SECRET_HEADER, presents
 from bot.text import is_clean_text
 from bot.tracker_store import fail_loudly
 
@@ -69,6 +73,23 @@ class RestInput(InputChannel):
     def name(cls) -> Text:
         return "rest"
 
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "RestInput":
+        return cls(str((credentials or {}).get("secret") or ""))
+
+    def __init__(self, secret: str = "") -> None:
+        self.secret = secret
+        if not secret:
+            log.error("REST_CHANNEL_SECRET is empty, so the REST channel refuses every request")
+
+    def _refusal(self, request: Request) -> Optional[HTTPResponse]:
+        if not self.secret:
+            return _error(503, "not_configured", "The REST channel has no secret configured (REST_CHANNEL_SECRET).")
+        if not presents(request.headers, REST_SECRET_HEADER, self.secret):
+            return _error(401, "unauthorized", f"This channel is for the helpdesk's own processes: "
+                                               f"present the shared secret in {REST_SECRET_HEADER}.")
+        return None
+
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webhook = Blueprint("helpdesk_rest_webhook", __name__)
 
@@ -82,6 +103,9 @@ class RestInput(InputChannel):
 
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
+            refusal = self._refusal(request)
+            if refusal:
+                return refusal
             try:
                 body = parse_body(request)
             except ValueError as refusal:

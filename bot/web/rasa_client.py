@@ -11,6 +11,9 @@ from typing import Any, Dict, List, Optional
 
 import httpx
 
+from bot.service_auth import REST_SECRET_HEADER, bearer_header
+from bot.settings import resolved
+
 log = logging.getLogger("bot.web.rasa")
 
 
@@ -62,12 +65,15 @@ class RasaClient:
     def __init__(self, base_url: str, token: str, timeout: float) -> None:
         self.base_url = base_url
         self.token = token
-        self.client = httpx.AsyncClient(base_url=base_url, timeout=timeout)
+        # The REST channel serves only callers with its shared secret.
+        self.client = httpx.AsyncClient(base_url=base_url, timeout=timeout,
+                                        headers={REST_SECRET_HEADER: resolved()["REST_CHANNEL_SECRET"]})
 
     async def _call(self, method: str, path: str, *, json: Any = None, authenticated: bool = False) -> Any:
-        params = {"token": self.token} if authenticated and self.token else None
+        # The API token as a header: a query string would land in proxies' logs.
+        headers = bearer_header(self.token) if authenticated else None
         try:
-            response = await self.client.request(method, path, json=json, params=params)
+            response = await self.client.request(method, path, json=json, headers=headers)
         except httpx.HTTPError as error:
             log.warning("rasa %s %s: %s", method, path.split("/")[1], type(error).__name__)
             raise RasaUnavailable(type(error).__name__) from None

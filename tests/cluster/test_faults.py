@@ -12,6 +12,7 @@ from typing import List, Optional, Tuple
 import httpx
 
 from tests.cluster.conftest import ASK_ID, ASK_NAME, Turn, form_conversation
+from tests.conftest import REST_HEADERS
 
 CONVERSATIONS = 30
 
@@ -31,7 +32,7 @@ def joined(replies: Optional[list]) -> str:
 
 def run_conversation(url: str, sender: str, turns: List[Turn], after_turn=None) -> List[Tuple[Turn, int, str]]:
     results = []
-    with httpx.Client(timeout=180) as client:
+    with httpx.Client(timeout=180, headers=REST_HEADERS) as client:
         for turn in turns:
             status, replies = send(url, sender, turn.text, client)
             results.append((turn, status, joined(replies)))
@@ -117,7 +118,7 @@ def test_a_replica_killed_under_load_only_fails_requests_in_flight(cluster):
 
 def _outage(cluster, proxy, sender: str) -> None:
     product = cluster.product
-    with httpx.Client(timeout=60) as client:
+    with httpx.Client(timeout=60, headers=REST_HEADERS) as client:
         assert ASK_NAME in joined(send(product.rasa_url, sender, "帮我查一下社保卡状态", client)[1])
         proxy.cut()
         try:

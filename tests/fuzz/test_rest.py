@@ -14,7 +14,7 @@ from tests.fuzz.conftest import processes
 
 @pytest.fixture(scope="module")
 def client(product):
-    with httpx.Client(base_url=product.rasa_url, timeout=TIMEOUT) as client:
+    with httpx.Client(base_url=product.rasa_url, timeout=TIMEOUT, headers=product.rest_headers) as client:
         yield client
 
 

@@ -28,7 +28,7 @@ def hostile_load(product, wechat: WeChatServer) -> int:
     hook = f"{product.rasa_url}/webhooks/wechat/webhook"
     chat = f"{product.web_url}/api/chat/messages"
     sent = 0
-    with httpx.Client(timeout=TIMEOUT) as client:
+    with httpx.Client(timeout=TIMEOUT, headers=product.rest_headers) as client:
         session = client.post(f"{product.web_url}/api/chat/sessions").json()["session"]
         for i in range(ROUNDS_OF_LOAD):
             sender = f"fuzz-load-{i % 3}"

@@ -1,0 +1,93 @@
+"""`python -m bot.rasa_server ARGS`: Rasa's `rasa ARGS` (e.g. `run ...`), hardened.
+
+- The API token comes from the environment (RASA_AUTH_TOKEN), not from the
+  command line, where `ps` shows it to every local user: it is put into
+  this process's own argument list in memory (what `/proc/<pid>/cmdline`
+  shows is the list the process was started with).
+- Rasa's HTTP API also accepts the token as `Authorization: Bearer <token>`
+  (Rasa itself reads only `?token=`, which proxies write into their logs).
+- Requests go through the card backend's request class (a negative or
+  malformed Content-Length makes sanic 21.12 spin forever) and bodies are
+  limited to MAX_BODY_BYTES instead of sanic's 100 MB.
+
+Rasa exposes no hook for any of this: the two functions of Rasa that build
+the server are wrapped before Rasa runs. tests/redteam/test_host.py holds it.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from functools import wraps
+from inspect import isawaitable
+from typing import Any, Callable
+
+from bot.service_auth import bearer_token
+
+# The largest legitimate bodies: a WeChat message (the channel stops at 64 KiB)
+# and a REST message of 5000 characters (at most 30 KB of escaped JSON).
+MAX_BODY_BYTES = 256 * 1024
+
+
+def bearer_auth(rasa_requires_auth: Callable) -> Callable:
+    """Rasa's `requires_auth`, also accepting the token as a Bearer header."""
+
+    def requires_auth(app: Any, token: Any = None) -> Callable:
+        rasa_decorator = rasa_requires_auth(app, token)
+
+        def decorator(handler: Callable) -> Callable:
+            checked_by_rasa = rasa_decorator(handler)
+
+            @wraps(handler)
+            async def decorated(request: Any, *args: Any, **kwargs: Any) -> Any:
+                import hmac
+
+                given = bearer_token(request.headers)
+                if token and given and hmac.compare_digest(given.encode(), str(token).encode()):
+                    result = handler(request, *args, **kwargs)
+                    return await result if isawaitable(result) else result
+                return await checked_by_rasa(request, *args, **kwargs)
+
+            return decorated
+
+        return decorator
+
+    return requires_auth
+
+
+def harden(app: Any) -> Any:
+    from bot.backend.api import CheckedRequest
+
+    app.request_class = CheckedRequest
+    app.config.REQUEST_MAX_SIZE = MAX_BODY_BYTES
+    return app
+
+
+def install() -> None:
+    """Wraps Rasa's server construction (before `rasa run` builds the app)."""
+    import rasa.core.run
+    import rasa.server
+
+    if getattr(rasa.core.run.configure_app, "hardened", False):
+        return
+    rasa.server.requires_auth = bearer_auth(rasa.server.requires_auth)
+    configure_app = rasa.core.run.configure_app
+
+    @wraps(configure_app)
+    def hardened_configure_app(*args: Any, **kwargs: Any) -> Any:
+        return harden(configure_app(*args, **kwargs))
+
+    hardened_configure_app.hardened = True
+    rasa.core.run.configure_app = hardened_configure_app
+
+
+def main() -> None:
+    install()
+    from rasa.__main__ import main as rasa_main
+
+    token = os.environ.get("RASA_AUTH_TOKEN", "")
+    sys.argv = ["rasa", *sys.argv[1:], *(["--auth-token", token] if token else [])]
+    rasa_main()
+
+
+if __name__ == "__main__":
+    main()
