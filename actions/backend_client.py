@@ -133,6 +133,7 @@ class Ticket:
     status: str
     created_at: str
     holder_linked: bool = False
+    already_open: bool = False  # the conversation's ticket was still open: none opened
 
 
 # --- errors ---------------------------------------------------------------------------------------
@@ -169,7 +170,6 @@ class IdentityLocked(BackendError):
         self.retry_after = retry_after
 
 
-class WrongCode(BackendError):
 class TooManyCodes(BackendError):
     """429 too_many_codes: the identity's or the phone's SMS quota is used; try again after `retry_after` seconds."""
 
@@ -178,6 +178,7 @@ class TooManyCodes(BackendError):
         self.retry_after = retry_after
 
 
+class WrongCode(BackendError):
     """422 wrong_code; `attempts_left` before the identity is locked."""
 
     def __init__(self, code: str, message: str, http_status: Optional[int] = None, attempts_left: int = 0) -> None:
@@ -232,8 +233,8 @@ class PersonalDataInSummary(BackendError):
 _ERRORS: Dict[str, Type[BackendError]] = {
     "holder_not_found": HolderNotFound,
     "identity_locked": IdentityLocked,
-    "wrong_code": WrongCode,
     "too_many_codes": TooManyCodes,
+    "wrong_code": WrongCode,
     "verification_expired": VerificationExpired,
     "verification_not_found": VerificationNotFound,
     "verification_required": VerificationRequired,
@@ -246,8 +247,8 @@ _ERRORS: Dict[str, Type[BackendError]] = {
 }
 _EXTRA = {  # the one extra field some errors carry, and its type
     IdentityLocked: ("retry_after", int),
-    WrongCode: ("attempts_left", int),
     TooManyCodes: ("retry_after", int),
+    WrongCode: ("attempts_left", int),
     CardNotActivatable: ("status", str),
     CardNotReportable: ("status", str),
     InvalidIdNumber: ("reason", str),
@@ -554,16 +555,21 @@ class BackendClient:
         language: str,
         idempotency_key: str,
         token: Union[Token, str, None] = None,
+        conversation: Optional[str] = None,
+        client: Optional[str] = None,
     ) -> Ticket:
         """A ticket for a member of staff; a valid token links the verified
-        holder (a stale one is ignored by the backend). PersonalDataInSummary."""
+        holder (a stale one is ignored by the backend). PersonalDataInSummary;
+        while `conversation` has an open ticket, that one (already_open); past
+        `client`'s hourly share, BackendRefused too_many_tickets."""
+        body = {"summary": summary, "channel": channel, "language": language}
+        body.update({k: v for k, v in (("conversation", conversation), ("client", client)) if v})
         return await self._call(
             lambda b: Ticket(
-                _str(b, "ticket_number"), _str(b, "status"), _str(b, "created_at"), bool(b.get("holder_linked"))
+                _str(b, "ticket_number"), _str(b, "status"), _str(b, "created_at"), bool(b.get("holder_linked")),
+                bool(b.get("already_open")),
             ),
-            "POST", "/v1/handoff-tickets",
-            json={"summary": summary, "channel": channel, "language": language},
-            token=token, key=idempotency_key,
+            "POST", "/v1/handoff-tickets", json=body, token=token, key=idempotency_key,
         )
 
 

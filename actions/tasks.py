@@ -185,12 +185,16 @@ class ActionHumanHandoff(Action):
             summary += ("；身份已核验" if lang == "zh" else "; identity verified")
         client = backend_client()
         key = backend.idempotency_key(tracker.sender_id, "handoff", str(len(tracker.events)))
+        # The web process puts a keyed hash of the client's address in the message's metadata.
+        address = (tracker.latest_message or {}).get("metadata") or {}
         try:
             ticket = await client.open_handoff_ticket(
                 summary, channel_of(tracker), lang, key,
-                token=verification_token(tracker))
-        except backend.BackendError:
-            say(dispatcher, "backend_down", language(tracker))
+                token=verification_token(tracker), conversation=tracker.sender_id,
+                client=address.get("client") if isinstance(address.get("client"), str) else None)
+        except backend.BackendError as error:
+            say(dispatcher, "handoff_too_many" if error.code == "too_many_tickets" else "backend_down", lang)
             return []
-        say(dispatcher, "handoff_opened", language(tracker), ticket_number=ticket.ticket_number)
+        say(dispatcher, "handoff_already_open" if ticket.already_open else "handoff_opened", lang,
+            ticket_number=ticket.ticket_number)
         return []

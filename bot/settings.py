@@ -107,6 +107,23 @@ SETTINGS: List[Setting] = [
         "Reverse proxies in front of the web process that add X-Forwarded-For (behind one nginx: 1); the staff "
         "login throttle then counts the client's address instead of the proxy's. 0: the header is ignored.",
     ),
+    Setting(
+        "PUBLIC_ORIGIN",
+        "",
+        "The origin browsers see behind a TLS proxy (e.g. https://helpdesk.example.gov.cn): the staff login's "
+        "Origin check compares with it, and https makes the login cookie Secure. Empty: the request's own.",
+    ),
+    Setting(
+        "CHAT_IDLE_MINUTES",
+        "30",
+        "A chat session unused this long is over (a kiosk's next user starts afresh); the widget forgets it too.",
+    ),
+    Setting(
+        "CHAT_LIMIT_FACTOR",
+        "1",
+        "Multiplies the chat API's allowances per address and per session (new chats, messages; "
+        "bot/web/rate_limit.py): raise it where many citizens share one address, e.g. a service hall's kiosks.",
+    ),
     Setting("STAFF_DB_URL", "sqlite:///" + str(VAR / "staff.db"), "SQLAlchemy URL of the staff accounts database."),
     Setting("STAFF_USER", "", "With STAFF_PASSWORD: `make run` creates (or resets) this staff account."),
     Setting("STAFF_PASSWORD", "", "Password of STAFF_USER (at least 10 characters)."),

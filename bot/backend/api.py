@@ -324,9 +324,12 @@ def create_app(cfg: BackendConfig, db: Database) -> Sanic:
                     holder = None  # an expired token must not stop a citizen from reaching a person
             channel = data.get("channel", verified_channel)
             language = data.get("language", "zh")
+            refs = {name: service.hash_reference(cfg.id_hash_key, name, data.get(name))
+                    for name in ("conversation", "client")}
             return service.idempotent(
                 session, key, fingerprint(request, data, holder.id if holder else None),
-                lambda s: service.open_ticket(s, holder, summary, channel, language),
+                lambda s: service.open_ticket(s, holder, summary, channel, language,
+                                              conversation_ref=refs["conversation"], client_ref=refs["client"]),
             )
 
         return reply(await run(transaction(work)))

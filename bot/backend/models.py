@@ -191,6 +191,10 @@ class HandoffTicket(Base):
     holder_id = Column(Integer, ForeignKey("holders.id"), nullable=True, index=True)
     created_at = Column(DateTime, nullable=False)
     closed_at = Column(DateTime, nullable=True)
+    # Keyed hashes (never the values) of the conversation and of the client's
+    # address: one open ticket per conversation, a few per address an hour.
+    conversation_ref = Column(String(64), nullable=True, index=True)
+    client_ref = Column(String(64), nullable=True, index=True)
 
     holder = relationship("Holder")
 

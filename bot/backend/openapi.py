@@ -65,6 +65,14 @@ REQUEST_SCHEMAS: Dict[str, Dict[str, Any]] = {
             },
             "channel": CHANNEL,
             "language": {"type": "string", "enum": ["zh", "en"], "default": "zh"},
+            "conversation": {
+                "type": "string", "minLength": 1, "maxLength": 200,
+                "description": "The conversation (sender id): while a ticket of it is open, no second one opens.",
+            },
+            "client": {
+                "type": "string", "minLength": 1, "maxLength": 200,
+                "description": "An opaque reference to the client's address: a few tickets per hour each.",
+            },
         },
         required=("summary",),
     ),
@@ -187,6 +195,7 @@ RESPONSE_SCHEMAS: Dict[str, Dict[str, Any]] = {
             "status": {"type": "string", "enum": ["open"]},
             "created_at": TIME,
             "holder_linked": {"type": "boolean", "description": "whether a valid verification token linked the holder"},
+            "already_open": {"type": "boolean", "description": "true (HTTP 200): this conversation's open ticket, none opened"},
         },
         required=("ticket_number", "status", "created_at", "holder_linked"),
     ),
@@ -220,6 +229,7 @@ ERROR_DESCRIPTIONS = {
     "413": "payload_too_large",
     "422": "invalid_request (wrong types, missing or unknown fields) or a more specific code",
     "423": "identity_locked (with retry_after)",
+    "429": "too many requests (with retry_after)",
 }
 
 
@@ -352,9 +362,11 @@ def document(development: bool) -> Dict[str, Any]:
                 "requestBody": _body("HandoffTicketRequest", True),
                 "responses": {
                     "201": _json("TicketCreated", "opened"),
-                    **_errors("400", "401", "409", "413", "422",
+                    "200": _json("TicketCreated", "this conversation's ticket is still open: nothing opened"),
+                    **_errors("400", "401", "409", "413", "422", "429",
                               e409="idempotency_key_reused",
-                              e422="invalid_request or personal_data_in_summary"),
+                              e422="invalid_request or personal_data_in_summary",
+                              e429="too_many_tickets: the client's hourly share is used (with retry_after)"),
                 },
             },
             "get": {

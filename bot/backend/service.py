@@ -504,14 +504,49 @@ def _next_ticket_number(session: Session, now: dt.datetime) -> str:
     return f"HD-{day}-{last:04d}"
 
 
+TICKETS_PER_CLIENT_PER_HOUR = 5
+
+
+def hash_reference(key: str, kind: str, value: Optional[str]) -> Optional[str]:
+    """A keyed hash of a conversation or client reference (None stays None): stored instead of it."""
+    if not value:
+        return None
+    return hmac.new(key.encode(), f"{kind}:{value}".encode("utf-8", "surrogateescape"), hashlib.sha256).hexdigest()
+
+
 def open_ticket(
     session: Session, holder: Optional[Holder], summary: str, channel: str, language: str,
-    now: Optional[dt.datetime] = None,
+    now: Optional[dt.datetime] = None, conversation_ref: Optional[str] = None, client_ref: Optional[str] = None,
 ) -> Response:
+    """201 and a new ticket; 200 and the conversation's ticket while that is open
+    (a script saying "转人工" again and again fills no list); 429 past the
+    client's hourly share. Turns of one conversation never run at once (Rasa's
+    conversation lock), so the check and the insert need no lock of their own."""
     now = now or utcnow()
+    if conversation_ref:
+        already = session.execute(
+            select(HandoffTicket).where(HandoffTicket.conversation_ref == conversation_ref,
+                                        HandoffTicket.status == "open").order_by(HandoffTicket.id.desc()).limit(1)
+        ).scalar_one_or_none()
+        if already is not None:
+            return 200, {"ticket_number": already.ticket_number, "status": already.status,
+                         "created_at": iso(already.created_at), "holder_linked": already.holder_id is not None,
+                         "already_open": True}
+    if client_ref:
+        since = now - dt.timedelta(hours=1)
+        recent = session.execute(
+            select(HandoffTicket.created_at).where(HandoffTicket.client_ref == client_ref,
+                                                   HandoffTicket.created_at > since)
+            .order_by(HandoffTicket.created_at).limit(TICKETS_PER_CLIENT_PER_HOUR)
+        ).scalars().all()
+        if len(recent) >= TICKETS_PER_CLIENT_PER_HOUR:
+            wait = max(1, int((recent[0] - since).total_seconds()) + 1)
+            raise DomainError(429, "too_many_tickets", "Too many tickets from this client within an hour.",
+                              retry_after=wait)
     ticket = HandoffTicket(
         ticket_number=_next_ticket_number(session, now), status="open", summary=summary, channel=channel,
         language=language, holder_id=holder.id if holder else None, created_at=now,
+        conversation_ref=conversation_ref, client_ref=client_ref,
     )
     session.add(ticket)
     audit(session, "handoff_ticket_opened", channel, holder.id_number_masked if holder else ANONYMOUS, now,

@@ -21,7 +21,9 @@ from bot.backend.api import CheckedRequest
 from bot.web.http import JsonErrorHandler, add_security_headers, json_response
 from bot.web.pages import add_page_routes
 from bot.web.rasa_client import RasaClient
+from bot.web.rate_limit import Limiter
 from bot.web.sessions import ChatSessions
+from bot.web.shared_state import open_state
 from bot.web.staff.routes import add_staff_routes
 from bot.web.tickets import TicketSource
 
@@ -43,7 +45,9 @@ def create_app(cfg: WebConfig, db: Database, name: str = "helpdesk_web") -> Sani
     tickets = TicketSource(cfg.backend_url, cfg.backend_token, BACKEND_TIMEOUT_SECONDS)
     search = FaqSearch(rasa)
     add_page_routes(app)
-    add_chat_routes(app, ChatSessions(cfg.secret_key), rasa)
+    state = open_state(cfg.redis_url)
+    limiter = Limiter(state, cfg.secret_key, factor=cfg.chat_limit_factor)
+    add_chat_routes(app, ChatSessions(cfg.secret_key, cfg.chat_idle_minutes * 60), rasa, limiter)
     add_staff_routes(app, cfg, db, search, tickets)
 
     @app.get("/health")
@@ -65,6 +69,7 @@ def create_app(cfg: WebConfig, db: Database, name: str = "helpdesk_web") -> Sani
     async def _stop(app_, loop) -> None:
         await rasa.close()
         await tickets.close()
+        await state.close()
         db.dispose()
 
     return app

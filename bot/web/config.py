@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Dict, Optional
+from urllib.parse import urlsplit
 
 from bot.local_secrets import setting_or_local_secret
 from bot.settings import resolved
@@ -15,10 +16,15 @@ MAX_QUERY_CHARS = 500  # one staff search
 MIN_PASSWORD_CHARS = 10
 MAX_PASSWORD_CHARS = 1024
 
-# Failed logins: this many per username, or per client address, within the
-# window, and further attempts get 429 until the oldest failure leaves it.
-MAX_LOGIN_FAILURES = 5
-LOGIN_FAILURE_WINDOW_SECONDS = 15 * 60
+# Failed logins (bot/web/staff/logins.py): counted per username and address
+# together within the window; past FREE_LOGIN_FAILURES each further attempt
+# waits twice as long as the one before (5 s, 10 s, 20 s ... at most the cap).
+# One address trying many usernames gets the same past ADDRESS_FREE_LOGIN_FAILURES.
+FREE_LOGIN_FAILURES = 3
+LOGIN_FIRST_DELAY_SECONDS = 5
+ADDRESS_FREE_LOGIN_FAILURES = 20
+LOGIN_DELAY_CAP_SECONDS = 15 * 60
+LOGIN_FAILURE_WINDOW_SECONDS = 60 * 60
 
 RASA_TIMEOUT_SECONDS = 30.0  # a turn may call the action server and the backend
 BACKEND_TIMEOUT_SECONDS = 5.0
@@ -41,6 +47,10 @@ class WebConfig:
     backend_token: str
     log_level: str
     proxies_count: int  # trusted X-Forwarded-For hops (sanic's PROXIES_COUNT)
+    public_origin: str  # "" or scheme://host[:port] as browsers see it (behind a TLS proxy)
+    chat_idle_minutes: int
+    chat_limit_factor: int
+    redis_url: str  # "" : limits and ended sessions in this process only
 
 
 def _positive_int(env: Dict[str, str], name: str, high: int) -> int:
@@ -57,6 +67,16 @@ def _count(env: Dict[str, str], name: str, high: int) -> int:
     return 0 if env[name] == "0" else _positive_int(env, name, high)
 
 
+def _origin(value: str) -> str:
+    if not value:
+        return ""
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.path not in ("", "/") \
+            or parts.query or parts.fragment:
+        raise ConfigError(f"PUBLIC_ORIGIN must be like https://helpdesk.example.gov.cn, not {value!r}")
+    return f"{parts.scheme}://{parts.netloc.lower()}"
+
+
 def load_config(environ: Optional[Dict[str, str]] = None) -> WebConfig:
     env = resolved(environ)
     return WebConfig(
@@ -71,4 +91,8 @@ def load_config(environ: Optional[Dict[str, str]] = None) -> WebConfig:
         backend_token=env["BACKEND_SERVICE_TOKEN"],
         log_level=env["LOG_LEVEL"].upper(),
         proxies_count=_count(env, "WEB_PROXIES_COUNT", 5),
+        public_origin=_origin(env["PUBLIC_ORIGIN"]),
+        chat_idle_minutes=_positive_int(env, "CHAT_IDLE_MINUTES", 60 * 24),
+        chat_limit_factor=_positive_int(env, "CHAT_LIMIT_FACTOR", 1_000_000),
+        redis_url=env["REDIS_URL"],
     )

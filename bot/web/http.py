@@ -102,6 +102,11 @@ def text_field(data: Dict[str, Any], name: str, max_chars: int) -> str:
     return value.strip()
 
 
+def client_address(request: Request) -> str:
+    """The client's address: X-Forwarded-For's as far as WEB_PROXIES_COUNT trusts it, else the peer's."""
+    return (request.remote_addr or request.ip or "unknown")[:64]
+
+
 def add_security_headers(response: HTTPResponse) -> None:
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)

@@ -85,9 +85,10 @@ class RasaClient:
         except ValueError:
             raise RasaUnavailable("not JSON") from None
 
-    async def send(self, sender: str, text: str) -> List[Dict[str, Any]]:
-        """One turn on the REST channel: the bot's messages."""
-        answer = await self._call("POST", "/webhooks/rest/webhook", json={"sender": sender, "message": text})
+    async def send(self, sender: str, text: str, metadata: Optional[Dict[str, Any]] = None) -> List[Dict[str, Any]]:
+        """One turn on the REST channel (metadata reaches the actions): the bot's messages."""
+        body = {"sender": sender, "message": text, **({"metadata": metadata} if metadata else {})}
+        answer = await self._call("POST", "/webhooks/rest/webhook", json=body)
         if not isinstance(answer, list):
             raise RasaUnavailable("unexpected answer")
         return [_message(m.get("text"), m.get("buttons")) for m in answer if isinstance(m, dict)]

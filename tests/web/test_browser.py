@@ -3,6 +3,7 @@
 the running product. What is asserted is what a person sees."""
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import uuid
@@ -214,6 +215,26 @@ def test_a_new_chat_starts_a_new_session(product, open_page):
     expect(last_bot(page)).to_contain_text("您好")
     expect(page.locator(".hd-user")).to_have_count(0)
     assert page.evaluate("() => localStorage.getItem('helpdesk.chat.session')") not in (None, before)
+    # "New chat" ended the old session on the server: its id shows nothing to anyone now.
+    old = json.loads(before)["id"]
+    response = httpx.get(product.web_url + "/api/chat/history", headers={"X-Chat-Session": old}, timeout=30)
+    assert response.status_code == 403 and response.json()["error"]["code"] == "session_ended"
+
+
+def test_the_widget_forgets_a_session_idle_too_long(product, open_page):
+    """A kiosk: the previous person's conversation, last used 31 minutes ago
+    (by the stored clock, which the test sets), is not shown to the next one."""
+    page = open_page(product.web_url + "/")
+    ask(page, "补卡要带什么材料")
+    expect(last_bot(page)).to_contain_text("身份证")
+    page.evaluate("""() => {
+        const saved = JSON.parse(localStorage.getItem('helpdesk.chat.session'));
+        saved.at = Date.now() - 31 * 60 * 1000;
+        localStorage.setItem('helpdesk.chat.session', JSON.stringify(saved));
+    }""")
+    page.reload()
+    expect(last_bot(page)).to_contain_text("您好")
+    expect(page.locator(".hd-user")).to_have_count(0)
 
 
 def test_empty_and_too_long_messages_are_refused_politely(product, open_page):

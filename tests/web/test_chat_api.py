@@ -73,7 +73,7 @@ def test_sessions_do_not_see_each_other(web_url, chat):
     chat.post("/api/chat/messages", json={"message": "补卡要带什么材料"})
     with httpx.Client(base_url=web_url, timeout=30) as other:
         session = other.post("/api/chat/sessions").json()["session"]
-        assert other.get("/api/chat/history", headers={"X-Chat-Session": session}).json() == {"messages": []}
+        assert other.get("/api/chat/history", headers={"X-Chat-Session": session}).json()["messages"] == []
 
 
 @pytest.mark.parametrize("session", [None, "", "someone-else", "web-abc", "a" * 32,
@@ -86,8 +86,8 @@ def test_forged_or_missing_sessions_are_refused(web_url, session):
 
 
 def test_a_tampered_session_is_refused(chat):
-    nonce, signature = chat.headers["X-Chat-Session"].split(".")
-    tampered = ("B" if nonce[0] != "B" else "C") + nonce[1:] + "." + signature
+    nonce, at, signature = chat.headers["X-Chat-Session"].split(".")
+    tampered = ("B" if nonce[0] != "B" else "C") + nonce[1:] + "." + at + "." + signature
     response = chat.get("/api/chat/history", headers={"X-Chat-Session": tampered})
     assert error_code(response, 403) == "invalid_session"
 
@@ -172,13 +172,3 @@ def test_rasa_down_is_503_and_the_session_still_works_later(tmp_path):
         assert "补卡" not in log  # no message text in the log
     finally:
         web.group.stop()
-
-
-def test_a_session_sending_faster_than_a_person_is_told_to_wait(chat, web_url):
-    codes = [chat.post("/api/chat/messages", json={"message": "你好"}).status_code for _ in range(9)]
-    assert codes[:8] == [200] * 8 and codes[8] == 429
-    response = chat.post("/api/chat/messages", json={"message": "你好"})
-    assert response.json()["error"]["code"] == "too_many_messages" and int(response.headers["retry-after"]) >= 1
-    with httpx.Client(base_url=web_url, timeout=60) as other:  # another person is not affected
-        other.headers["X-Chat-Session"] = other.post("/api/chat/sessions").json()["session"]
-        assert other.post("/api/chat/messages", json={"message": "你好"}).status_code == 200

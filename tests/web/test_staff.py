@@ -6,8 +6,17 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import datetime as dt
+
 import pytest
 
+from bot.web.config import (
+    ADDRESS_FREE_LOGIN_FAILURES,
+    FREE_LOGIN_FAILURES,
+    LOGIN_DELAY_CAP_SECONDS,
+    LOGIN_FIRST_DELAY_SECONDS,
+)
+from bot.web.staff.store import utcnow
 from tests.web.conftest import STAFF_PASSWORD, STAFF_USER, login, start_web
 
 
@@ -59,8 +68,8 @@ def test_the_staff_page_needs_a_login(web):
         assert response.status_code == 303 and response.headers["location"] == "/staff/login"
         page = client.get("/staff/login")
         assert page.status_code == 200 and 'id="login-form"' in page.text
-        for path in ("/api/faq/search?q=补卡", "/api/staff/tickets"):
-            assert error_code(client.get(path), 401) == "login_required"
+        assert error_code(client.get("/api/staff/tickets"), 401) == "login_required"
+        assert error_code(client.post("/api/faq/search", json={"q": "补卡"}), 401) == "login_required"
 
 
 @pytest.mark.parametrize("body,status", [
@@ -91,33 +100,49 @@ def test_a_session_expires(web):
         assert client.get("/staff").status_code == 303
 
 
-def test_five_failures_throttle_the_username_in_the_database_across_processes(web, tmp_path):
+def _ago(seconds: float) -> str:
+    """A naive UTC time `seconds` ago, as the failure rows store it."""
+    return (utcnow() - dt.timedelta(seconds=seconds)).isoformat(sep=" ", timespec="seconds")
+
+
+def test_failures_delay_this_address_more_each_time_in_the_database_across_processes(web, tmp_path):
     with web.client() as client:
-        for _ in range(5):
+        for _ in range(FREE_LOGIN_FAILURES):
             assert login(client, password="wrong-password").status_code == 401
-        response = login(client)  # even the right password
+        response = login(client)  # even the right password, from this address
         assert error_code(response, 429) == "too_many_failures"
-        assert 880 <= int(response.headers["retry-after"]) <= 900
-    assert web.scalar("SELECT count(*) FROM staff_login_failures WHERE username = :u", u=STAFF_USER) == 5
-    # A second web process on the same database refuses too.
+        assert 1 <= int(response.headers["retry-after"]) <= LOGIN_FIRST_DELAY_SECONDS
+    # Once the delay has passed another try is allowed; one more failure doubles the delay.
+    web.execute("UPDATE staff_login_failures SET created_at = :t", t=_ago(LOGIN_FIRST_DELAY_SECONDS + 1))
+    with web.client() as client:
+        assert login(client, password="wrong-password").status_code == 401
+        response = login(client)
+        assert error_code(response, 429) == "too_many_failures"
+        assert LOGIN_FIRST_DELAY_SECONDS < int(response.headers["retry-after"]) <= 2 * LOGIN_FIRST_DELAY_SECONDS
+    # Ten failures: over ten minutes, and a second web process on the same database says so too.
+    for _ in range(6):
+        web.execute("INSERT INTO staff_login_failures (username, client_address, created_at) VALUES (:u, :a, :t)",
+                    u=STAFF_USER, a="127.0.0.1", t=_ago(0))
     other = start_web(tmp_path, web.db_url, STAFF_USER="", STAFF_PASSWORD="")
     try:
         with other.client() as client:
-            assert login(client).status_code == 429
+            response = login(client)
+            assert error_code(response, 429) == "too_many_failures"
+            assert int(response.headers["retry-after"]) > 600
     finally:
         other.group.stop()
-    # Once the failures leave the 15-minute window, the right password works again.
-    web.execute("UPDATE staff_login_failures SET created_at = :t", t="2000-01-01 00:00:00")
+    # After the delay the right password works and clears this address's failures.
+    web.execute("UPDATE staff_login_failures SET created_at = :t", t=_ago(LOGIN_DELAY_CAP_SECONDS + 1))
     with web.client() as client:
         assert login(client).status_code == 200
-        assert web.scalar("SELECT count(*) FROM staff_login_failures WHERE username = :u", u=STAFF_USER) == 0
+    assert web.scalar("SELECT count(*) FROM staff_login_failures WHERE username = :u", u=STAFF_USER) == 0
 
 
-def test_five_failures_from_one_address_throttle_every_username(web):
+def test_one_address_trying_many_usernames_is_delayed_too(web):
     with web.client() as client:
-        for number in range(5):
+        for number in range(ADDRESS_FREE_LOGIN_FAILURES):
             assert login(client, username=f"guess{number}", password="wrong-password").status_code == 401
-        assert login(client).status_code == 429
+        assert error_code(login(client), 429) == "too_many_failures"
 
 
 def _add_staff(web, *args, password=None, stdin=subprocess.DEVNULL):
@@ -159,7 +184,7 @@ def staff(web):
 
 
 def test_search_falls_back_to_keywords_when_rasa_is_unreachable(staff):
-    body = staff.get("/api/faq/search", params={"q": "补卡要带什么材料"}).json()
+    body = staff.post("/api/faq/search", json={"q": "补卡要带什么材料"}).json()
     assert body["method"] == "keywords" and body["fallback_reason"] == "model_unavailable"
     assert body["language"] == "zh"
     top = body["results"][0]
@@ -169,56 +194,101 @@ def test_search_falls_back_to_keywords_when_rasa_is_unreachable(staff):
 
 
 def test_search_language_orders_the_answers(staff):
-    english = staff.get("/api/faq/search", params={"q": "补卡要带什么材料", "lang": "en"}).json()
+    english = staff.post("/api/faq/search", json={"q": "补卡要带什么材料", "lang": "en"}).json()
     assert [a["language"] for a in english["results"][0]["answers"]] == ["en", "zh"]
-    guessed = staff.get("/api/faq/search", params={"q": "what is the legal basis"}).json()
+    guessed = staff.post("/api/faq/search", json={"q": "what is the legal basis"}).json()
     top = guessed["results"][0]
     assert guessed["language"] == "en" and top["key"] == "legal_basis"
     assert top["answers"][0]["legal_ref"] and top["answers"][1]["legal_ref"]
 
 
 def test_search_answers_say_where_they_come_from(staff):
-    fee = staff.get("/api/faq/search", params={"q": "补卡要钱吗"}).json()["results"][0]
+    fee = staff.post("/api/faq/search", json={"q": "补卡要钱吗"}).json()["results"][0]
     assert fee["key"] == "reissue_fee"
     assert [a["source"] for a in fee["answers"]] == ["general_practice", "general_practice"]
-    legal = staff.get("/api/faq/search", params={"q": "what is the legal basis"}).json()["results"][0]
+    legal = staff.post("/api/faq/search", json={"q": "what is the legal basis"}).json()["results"][0]
     assert legal["key"] == "legal_basis" and legal["answers"][0]["source"] == "measures_article_16"
 
 
-@pytest.mark.parametrize("params", [
+@pytest.mark.parametrize("body", [
     {}, {"q": ""}, {"q": "   "}, {"q": "x" * 501}, {"q": "补卡", "lang": "fr"}, {"q": "补卡", "extra": "1"},
-    [("q", "补卡"), ("q", "激活")],
+    {"q": ["补卡"]}, {"q": 1}, {"q": "补\x00卡"},
 ])
-def test_search_refuses_bad_queries(staff, params):
-    assert error_code(staff.get("/api/faq/search", params=params), 422) == "invalid_request"
+def test_search_refuses_bad_queries(staff, body):
+    assert error_code(staff.post("/api/faq/search", json=body), 422) == "invalid_request"
+
+
+def test_the_question_is_not_in_any_url(web, staff):
+    """Proxies log URLs: the search is a POST with a JSON body; a GET with the
+    question in its query string is not served."""
+    assert staff.get("/api/faq/search", params={"q": "补卡要带什么材料"}).status_code == 405
+    staff_js = staff.get("/static/staff.js").text
+    assert "/api/faq/search?" not in staff_js and '"POST", "/api/faq/search"' in staff_js
+
+
+def test_a_search_from_another_origin_is_refused(staff):
+    response = staff.post("/api/faq/search", json={"q": "补卡"}, headers={"Origin": "http://evil.example"})
+    assert error_code(response, 403) == "cross_origin"
 
 
 def test_search_of_500_characters_is_answered(staff):
-    assert staff.get("/api/faq/search", params={"q": "补" * 500}).status_code == 200
+    assert staff.post("/api/faq/search", json={"q": "补" * 500}).status_code == 200
 
 
 def test_tickets_say_when_the_backend_is_down(staff):
     assert error_code(staff.get("/api/staff/tickets"), 503) == "backend_unavailable"
 
 
-def test_behind_a_proxy_the_throttle_counts_the_forwarded_address(tmp_path):
-    """WEB_PROXIES_COUNT=1: the address is the last X-Forwarded-For hop (what
-    nginx adds), so one client's failures do not lock out everyone else."""
+def test_an_attacker_cannot_lock_the_owner_out(tmp_path):
+    """Behind a proxy (WEB_PROXIES_COUNT=1: the address is the last X-Forwarded-For
+    hop, which nginx adds): many wrong passwords for counter1 from one address
+    delay that address only; counter1's owner at another address logs in."""
     server = start_web(tmp_path, f"sqlite:///{tmp_path / 'staff.db'}", WEB_PROXIES_COUNT="1")
     try:
-        with server.client(headers={"X-Forwarded-For": "203.0.113.7"}) as guesser:
-            for number in range(5):
-                assert login(guesser, username=f"guess{number}", password="wrong-password").status_code == 401
-            assert login(guesser).status_code == 429
-        with server.client(headers={"X-Forwarded-For": "198.51.100.20, 203.0.113.8"}) as colleague:
-            assert login(colleague).status_code == 200
+        with server.client(headers={"X-Forwarded-For": "203.0.113.7"}) as attacker:
+            statuses = [login(attacker, password=f"guess-{number}-password").status_code for number in range(8)]
+            assert statuses[:FREE_LOGIN_FAILURES] == [401] * FREE_LOGIN_FAILURES and 429 in statuses
+            assert login(attacker).status_code == 429
+        with server.client(headers={"X-Forwarded-For": "198.51.100.20, 203.0.113.8"}) as owner:
+            assert login(owner).status_code == 200
+        with server.client(headers={"X-Forwarded-For": "203.0.113.7"}) as attacker:
+            assert login(attacker).status_code == 429  # the owner's login did not clear the attacker's failures
     finally:
         server.group.stop()
 
 
 def test_without_proxies_a_forwarded_header_is_not_believed(web):
-    for number in range(5):
+    for number in range(FREE_LOGIN_FAILURES):
         with web.client(headers={"X-Forwarded-For": f"203.0.113.{number}"}) as client:
-            assert login(client, username=f"guess{number}", password="wrong-password").status_code == 401
+            assert login(client, password="wrong-password").status_code == 401
     with web.client(headers={"X-Forwarded-For": "203.0.113.99"}) as client:
-        assert login(client).status_code == 429  # all five came from 127.0.0.1
+        assert login(client).status_code == 429  # all of them came from 127.0.0.1
+
+
+def test_behind_a_tls_proxy_public_origin_decides_the_origin_check_and_the_secure_cookie(tmp_path):
+    """The proxy speaks http to us, so the request says http://127.0.0.1:port;
+    browsers say https://helpdesk.example.gov.cn. PUBLIC_ORIGIN tells which is right."""
+    public = "https://helpdesk.example.gov.cn"
+    server = start_web(tmp_path, f"sqlite:///{tmp_path / 'staff.db'}", PUBLIC_ORIGIN=public)
+    body = {"username": STAFF_USER, "password": STAFF_PASSWORD}
+    try:
+        with server.client() as client:
+            response = client.post("/api/staff/login", json=body, headers={"Origin": server.url})
+            assert error_code(response, 403) == "cross_origin"
+            response = client.post("/api/staff/login", json=body, headers={"Origin": public})
+            assert response.status_code == 200
+            cookie = response.headers["set-cookie"].lower()
+            assert "staff_session=" in cookie and "; secure" in cookie and "httponly" in cookie
+            token = response.headers["set-cookie"].split(";")[0]  # a Secure cookie: httpx keeps it off http
+            response = client.post("/api/faq/search", json={"q": "补卡"},
+                                   headers={"Referer": public + "/staff", "Cookie": token})
+            assert response.status_code == 200
+    finally:
+        server.group.stop()
+
+
+def test_without_public_origin_the_request_decides_and_http_cookies_are_not_secure(web):
+    with web.client() as client:
+        response = client.post("/api/staff/login", json={"username": STAFF_USER, "password": STAFF_PASSWORD},
+                               headers={"Origin": web.url})
+        assert response.status_code == 200 and "secure" not in response.headers["set-cookie"].lower()

@@ -25,7 +25,7 @@ def staff(product):
     ("社保卡管理办法第十六条说了什么", "legal_basis"),
 ])
 def test_the_model_ranks_the_right_topic_first(staff, query, expected):
-    body = staff.get("/api/faq/search", params={"q": query}).json()
+    body = staff.post("/api/faq/search", json={"q": query}).json()
     assert body["method"] == "model" and body["fallback_reason"] is None
     top = body["results"][0]
     assert top["key"] == expected and top["method"] == "model" and 0.5 <= top["score"] <= 1
@@ -35,7 +35,7 @@ def test_the_model_ranks_the_right_topic_first(staff, query, expected):
 
 
 def test_out_of_scope_questions_fall_back_to_keywords(staff):
-    body = staff.get("/api/faq/search", params={"q": "养老金什么时候发"}).json()
+    body = staff.post("/api/faq/search", json={"q": "养老金什么时候发"}).json()
     assert body["method"] == "keywords" and body["fallback_reason"] == "model_unsure"
 
 

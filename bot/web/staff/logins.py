@@ -3,9 +3,12 @@ that several web processes share them.
 
 A session is a random token in an HttpOnly cookie; the database keeps only its
 SHA-256, the account, a CSRF token and the expiry (STAFF_SESSION_MINUTES).
-The throttle counts failures per username and per client address within a
-window; once either reaches the limit, logins for it are refused (429) until
-its oldest counted failure leaves the window, even with the right password.
+The throttle counts failures per username and client address together (and
+per address alone, against one address trying many usernames) within a
+window: past a few, each further attempt from that address must wait a
+delay that doubles with every failure (429 with Retry-After). Nothing is ever
+locked for everyone: a username's owner at another address logs in as usual,
+whatever an attacker elsewhere has tried.
 """
 from __future__ import annotations
 
@@ -16,10 +19,16 @@ import secrets
 from dataclasses import dataclass
 from typing import Optional, Tuple
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from bot.web.config import LOGIN_FAILURE_WINDOW_SECONDS, MAX_LOGIN_FAILURES
+from bot.web.config import (
+    ADDRESS_FREE_LOGIN_FAILURES,
+    FREE_LOGIN_FAILURES,
+    LOGIN_DELAY_CAP_SECONDS,
+    LOGIN_FAILURE_WINDOW_SECONDS,
+    LOGIN_FIRST_DELAY_SECONDS,
+)
 from bot.web.staff.models import LoginFailure, StaffSession, StaffUser
 from bot.web.staff.store import utcnow
 
@@ -69,25 +78,36 @@ def end_session(session: Session, token: Optional[str]) -> None:
         session.execute(delete(StaffSession).where(StaffSession.token_hash == _token_hash(token)))
 
 
-def retry_after(session: Session, username: str, client_address: str) -> int:
-    """Seconds until a login for this username / address may be tried; 0: now."""
-    since = utcnow() - dt.timedelta(seconds=LOGIN_FAILURE_WINDOW_SECONDS)
+def _delay(failures: int, free: int) -> float:
+    """Seconds to wait after the last of `failures`: none up to `free`, then doubling."""
+    if failures < free:
+        return 0.0
+    return min(float(LOGIN_DELAY_CAP_SECONDS), LOGIN_FIRST_DELAY_SECONDS * 2.0 ** (failures - free))
+
+
+def retry_after(session: Session, username: str, client_address: str, now: Optional[dt.datetime] = None) -> int:
+    """Seconds until this address may try this username again; 0: now."""
+    now = now or utcnow()
+    since = now - dt.timedelta(seconds=LOGIN_FAILURE_WINDOW_SECONDS)
     wait = 0.0
-    for column, value in ((LoginFailure.username, username), (LoginFailure.client_address, client_address)):
-        times = session.execute(
-            select(LoginFailure.created_at).where(column == value, LoginFailure.created_at > since)
-            .order_by(LoginFailure.created_at.desc()).limit(MAX_LOGIN_FAILURES)
-        ).scalars().all()
-        if len(times) >= MAX_LOGIN_FAILURES:
-            # The oldest of the last MAX failures must leave the window first.
-            wait = max(wait, (times[-1] - since).total_seconds())
+    for condition, free in (
+        ((LoginFailure.username == username) & (LoginFailure.client_address == client_address), FREE_LOGIN_FAILURES),
+        (LoginFailure.client_address == client_address, ADDRESS_FREE_LOGIN_FAILURES),
+    ):
+        count, last = session.execute(
+            select(func.count(LoginFailure.id), func.max(LoginFailure.created_at))
+            .where(condition, LoginFailure.created_at > since)
+        ).one()
+        if count and last is not None:
+            wait = max(wait, (last - now).total_seconds() + _delay(count, free))
     return math.ceil(wait) if wait > 0 else 0
 
 
-def record_failure(session: Session, username: str, client_address: str) -> None:
-    session.add(LoginFailure(username=username, client_address=client_address, created_at=utcnow()))
+def record_failure(session: Session, username: str, client_address: str, now: Optional[dt.datetime] = None) -> None:
+    session.add(LoginFailure(username=username, client_address=client_address, created_at=now or utcnow()))
 
 
-def clear_failures(session: Session, username: str) -> None:
-    session.execute(delete(LoginFailure).where(LoginFailure.username == username))
-
+def clear_failures(session: Session, username: str, client_address: str) -> None:
+    """After a good login: this address's failures for this username (an attacker's elsewhere stay)."""
+    session.execute(delete(LoginFailure).where(LoginFailure.username == username,
+                                               LoginFailure.client_address == client_address))

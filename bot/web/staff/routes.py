@@ -5,11 +5,14 @@
     POST /api/staff/login   {"username", "password"} -> {"username", "csrf_token", "expires_at"} + cookie
     POST /api/staff/logout  X-CSRF-Token   -> {"logged_out": true}
     GET  /api/staff/me                     -> {"username", "csrf_token", "expires_at"}
-    GET  /api/faq/search?q=...&lang=zh|en  -> ranked topics (bot.web.faq_search)
+    POST /api/faq/search    {"q", "lang": "zh"|"en"?} -> ranked topics (bot.web.faq_search); a POST so
+                            that a citizen's question never is in a URL (proxy logs keep URLs)
     GET  /api/staff/tickets                -> {"tickets": [...]} (503 when the backend is down)
 
 CSRF: the cookie is SameSite=Strict; every POST must come from this origin
 (Origin, else Referer), and logout also carries the session's CSRF token.
+"This origin" is PUBLIC_ORIGIN when set (behind a TLS proxy the request
+itself says http), which also decides the cookie's Secure flag.
 """
 from __future__ import annotations
 
@@ -28,7 +31,7 @@ from sanic.response import HTTPResponse, redirect
 from bot.backend.db import Database
 from bot.web.config import MAX_QUERY_CHARS, WebConfig
 from bot.web.faq_search import FaqSearch
-from bot.web.http import WebError, json_body, json_response
+from bot.web.http import WebError, client_address, json_body, json_response
 from bot.web.pages import page
 from bot.web.staff import logins
 from bot.text import is_clean_text
@@ -81,11 +84,11 @@ def add_staff_routes(app: Sanic, cfg: WebConfig, db: Database, search: FaqSearch
         if source is None:
             return  # not a browser (no browser omits both on a cross-site POST)
         parts = urlsplit(source)
-        if f"{parts.scheme}://{parts.netloc}" != f"{request.scheme}://{request.host}":
+        if f"{parts.scheme}://{parts.netloc}".lower() != own_origin(request):
             raise WebError(403, "cross_origin", "This request must come from the staff page itself.")
 
-    def client_address(request: Request) -> str:
-        return (request.remote_addr or request.ip or "unknown")[:64]
+    def own_origin(request: Request) -> str:
+        return cfg.public_origin or f"{request.scheme}://{request.host}".lower()
 
     def set_cookie(request: Request, response: HTTPResponse, value: str, max_age: int) -> None:
         response.cookies[COOKIE] = value
@@ -94,7 +97,7 @@ def add_staff_routes(app: Sanic, cfg: WebConfig, db: Database, search: FaqSearch
         cookie["samesite"] = "Strict"
         cookie["path"] = "/"
         cookie["max-age"] = max_age
-        if request.scheme == "https":
+        if own_origin(request).startswith("https://"):
             cookie["secure"] = True
 
     # --- pages ---------------------------------------------------------------------------------
@@ -122,7 +125,7 @@ def add_staff_routes(app: Sanic, cfg: WebConfig, db: Database, search: FaqSearch
         if user is None:
             logins.record_failure(session, username, address)
             return 0, None
-        logins.clear_failures(session, username)
+        logins.clear_failures(session, username, address)
         return 0, logins.start_session(session, user, cfg.session_minutes)
 
     @app.post("/api/staff/login")
@@ -166,21 +169,21 @@ def add_staff_routes(app: Sanic, cfg: WebConfig, db: Database, search: FaqSearch
 
     # --- the lookup ----------------------------------------------------------------------------
 
-    @app.get("/api/faq/search")
+    @app.post("/api/faq/search")
     async def faq_search(request: Request) -> HTTPResponse:
+        require_same_origin(request)
         await require_login(request)
-        args = request.get_args(keep_blank_values=True)
-        for name in args:
+        data = json_body(request)
+        for name in data:
             if name not in ("q", "lang"):
-                raise WebError(422, "invalid_request", f"Unknown parameter `{name[:40]}`.")
-            if len(args.getlist(name)) > 1:
-                raise WebError(422, "invalid_request", f"`{name}` given more than once.")
-        query = (args.get("q") or "").strip()
-        if not query:
+                raise WebError(422, "invalid_request", f"Unknown field `{str(name)[:40]}`.")
+        query = data.get("q")
+        if not isinstance(query, str) or not query.strip():
             raise WebError(422, "invalid_request", "`q` (the question) is required.")
-        if len(query) > MAX_QUERY_CHARS or "\x00" in query:
-            raise WebError(422, "invalid_request", f"`q` has at most {MAX_QUERY_CHARS} characters.")
-        language = args.get("lang")
+        query = query.strip()
+        if len(query) > MAX_QUERY_CHARS or not is_clean_text(query):
+            raise WebError(422, "invalid_request", f"`q` is text of at most {MAX_QUERY_CHARS} characters.")
+        language = data.get("lang")
         if language not in (None, "zh", "en"):
             raise WebError(422, "invalid_request", "`lang` is zh or en.")
         result = await search.search(query, language)

@@ -215,8 +215,8 @@
     if (!q) return;
     if (q.length > 500) { status.textContent = t("tooLong"); return; }
     status.textContent = t("searching");
-    var url = "/api/faq/search?q=" + encodeURIComponent(q) + (lang ? "&lang=" + lang : "");
-    api("GET", url).then(function (r) {
+    // POST: the citizen's question must not be in a URL (proxies log URLs).
+    api("POST", "/api/faq/search", lang ? { q: q, lang: lang } : { q: q }).then(function (r) {
       if (r.status === 200) showResults(r.data);
       else if (r.status === 401) { status.textContent = t("sessionEnded"); setTimeout(toLogin, 1500); }
       else status.textContent = r.status === 422 ? t("tooLong") : t("searchFailed");

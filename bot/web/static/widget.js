@@ -2,7 +2,8 @@
  *
  * Talks only to the page's own origin (data-api-base may prefix the paths):
  * POST /api/chat/sessions, GET /api/chat/history, POST /api/chat/messages,
- * with the signed session id in X-Chat-Session. Every piece of text from the
+ * DELETE /api/chat/sessions ("new chat"), with the signed session id in
+ * X-Chat-Session. Every piece of text from the
  * server goes into the DOM through textContent, never as HTML.
  */
 (function () {
@@ -67,12 +68,26 @@
     return node;
   }
 
+  // The session id with when it was last used and how long the server lets it
+  // sit idle: on a kiosk or a shared phone an idle session is forgotten, so the
+  // next person cannot continue the previous person's (verified) conversation.
   var storage = {
     memory: null,
-    get: function () {
+    read: function () {
       try { return window.localStorage.getItem(STORAGE_KEY); } catch (e) { return this.memory; }
     },
-    set: function (value) {
+    get: function () {
+      var saved = null;
+      try { saved = JSON.parse(this.read()); } catch (e) { saved = null; }
+      if (!saved || typeof saved.id !== "string" || typeof saved.at !== "number" || typeof saved.idle !== "number" ||
+          Date.now() - saved.at > saved.idle * 1000) {
+        this.clear();
+        return null;
+      }
+      return saved;
+    },
+    set: function (id, idle) {
+      var value = JSON.stringify({ id: id, at: Date.now(), idle: idle });
       try { window.localStorage.setItem(STORAGE_KEY, value); } catch (e) { this.memory = value; }
     },
     clear: function () {
@@ -86,6 +101,7 @@
     this.lang = browserLanguage();
     this.t = LABELS[this.lang];
     this.session = null;
+    this.idle = 1800; // seconds; the server says how long when it issues a session
     this.pending = false;
     this.lastFailed = null;
     this.build();
@@ -172,6 +188,7 @@
   };
 
   Widget.prototype.request = function (method, path, body) {
+    var self = this;
     var headers = { "Accept": "application/json" };
     if (this.session) headers["X-Chat-Session"] = this.session;
     if (body !== undefined) headers["Content-Type"] = "application/json";
@@ -185,6 +202,13 @@
       return response.json().catch(function () { return {}; }).then(function (data) {
         return { status: response.status, data: data };
       });
+    }).then(function (r) {
+      // Every answer carries the id re-signed as used now: keep the latest.
+      if (r.status === 200 && typeof r.data.session === "string" && self.session) {
+        self.session = r.data.session;
+        storage.set(self.session, self.idle);
+      }
+      return r;
     });
   };
 
@@ -192,17 +216,20 @@
     var self = this;
     this.session = null;
     return this.request("POST", "/api/chat/sessions").then(function (r) {
+      if (r.status === 429) throw new Error("tooFast");
       if (r.status !== 201 || !r.data.session) throw new Error("session");
       self.session = r.data.session;
-      storage.set(self.session);
+      if (typeof r.data.idle_seconds === "number") self.idle = r.data.idle_seconds;
+      storage.set(self.session, self.idle);
     });
   };
 
   Widget.prototype.start = function () {
     var self = this;
-    this.session = storage.get();
+    var saved = storage.get();
+    if (saved) { this.session = saved.id; this.idle = saved.idle; }
     var ready = this.session ? this.loadHistory() : this.newSession().then(function () { self.welcome(); });
-    ready.catch(function () { self.showError(self.t.unavailable, null); });
+    ready.catch(function (e) { self.sessionFailed(e); });
   };
 
   Widget.prototype.loadHistory = function () {
@@ -222,12 +249,22 @@
     });
   };
 
+  Widget.prototype.sessionFailed = function (error) {
+    this.showError(error && error.message === "tooFast" ? this.t.tooFast : this.t.unavailable, null);
+  };
+
+  // "New chat" ends the session on the server too (its id is refused from now on), then starts another.
   Widget.prototype.restart = function () {
     var self = this;
+    var ending = this.session
+      ? this.request("DELETE", "/api/chat/sessions").catch(function () { return null; })
+      : Promise.resolve(null);
+    this.session = null;
     storage.clear();
     this.log.textContent = "";
     this.hideError();
-    this.newSession().then(function () { self.welcome(); }, function () { self.showError(self.t.unavailable, null); });
+    ending.then(function () { return self.newSession(); })
+      .then(function () { self.welcome(); }, function (e) { self.sessionFailed(e); });
     this.input.focus();
   };
 
