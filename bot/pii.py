@@ -118,12 +118,14 @@ _NAME_DOTS = re.compile(r"\s*[.．•‧・･·]\s*")
 # Latin: 1-4 words of letters with hyphens, apostrophes, periods (Mary-Ann O'Neil, J. R. Smith).
 _LATIN_WORD_OF_NAME = re.compile(r"[a-z\u00c0-\u024f]+(?:['\-.][a-z\u00c0-\u024f]*)*\.?")
 # Talk about the card business: a statement or a request, not a value.
-_CARD_WORDS_ZH = r"社保|社会保障|卡|身份|证件|补办|激活|挂失|密码|银行|号码|验证|手机|电话|人工|客服|办理|业务|查询|状态|申请|进度"
+# (Not 卡 alone: 卡 and 不 are common in transliterated names, 阿不都·卡德尔.)
+_CARD_WORDS_ZH = (r"社保|社会保障|[社银新旧补办换领]卡|卡[号片丢坏]|这张卡|身份|证件|补办|激活|挂失|密码|银行|号码|验证|"
+                  r"手机|电话|人工|客服|办理|业务|查询|状态|申请|进度")
 _CARD_WORDS_EN = frozenset("card cards activate activation reissue replacement lost stolen password pin bank status".split())
 # Characters and words that never make a Chinese name: question and sentence
 # particles, pronouns, thanks, greetings, yes/no, leaving, the card business.
 _NOT_IN_HAN_NAME = re.compile(
-    r"[吗呢嘛么吧啊呀哦了的我你您怎谁哪啥几没不]|什么|多久|多少|多长|为何|如何|可以|请问|需要|"
+    r"[吗呢嘛么吧啊呀哦了的我你您怎谁哪啥几没]|不[是对要用办行知清想弄搞查做]|什么|多久|多少|多长|为何|如何|可以|请问|需要|"
     r"谢谢|多谢|感谢|再见|拜拜|早上好|晚上好|算了|退出|取消|停止|终止|中止|结束|" + _CARD_WORDS_ZH
 )
 # Whole Chinese messages that are conversation words (single characters are never names anyway).

@@ -107,9 +107,10 @@ def test_short_numbers_and_spaced_codes():
 
 # --- what a message typed at a form's prompt is (validation half) -------------------
 
-NAMES = ["李四", "欧阳娜娜", "司马相如", "阿卜杜·热合曼", "阿卜杜.热合曼", "买买提·艾力", "John Smith", "Li Na",
+NAMES = ["李四", "欧阳娜娜", "司马相如", "阿卜杜·热合曼", "阿卜杜.热合曼", "买买提·艾力", "阿不都热依木", "阿不都·卡德尔",
+         "卡米拉", "John Smith", "Li Na", "Maria de Souza",
          "Mary-Ann O'Neil", "J. R. Smith", "José García", "Will Smith", "May Chen", "He Yun"]
-NOT_NAMES = ["谢谢", "你好", "好的", "不是", "算了", "退出", "取消", "不办了", "社保卡丢了", "补卡", "张3", "我想补卡",
+NOT_NAMES = ["谢谢", "你好", "好的", "不是", "不知道", "算了", "退出", "取消", "不办了", "社保卡丢了", "卡丢了", "补卡", "张3", "我想补卡",
              "补办社保卡要多久", "怎么激活", "你是机器人吗", "how long does it take to get a new card", "thanks",
              "hello", "ok", "stop", "never mind", "is my card active", "what?", "Zhang San 123",
              "one two three four five", "", "阿", "一二三四五六七"]
