@@ -426,8 +426,10 @@ def test_credentials_yml_configures_the_channel_from_the_environment(monkeypatch
     monkeypatch.setenv("WECHAT_API_BASE", "http://127.0.0.1:1")
     monkeypatch.setenv("WECHAT_REPLY_SECONDS", "3")
     monkeypatch.setenv("REDIS_URL", "")
+    monkeypatch.setenv("REST_CHANNEL_SECRET", "rest-secret")
     channels = {c.name(): c for c in create_http_input_channels(None, str(ROOT / "credentials.yml"))}
     assert set(channels) == {"rest", "wechat"}
+    assert channels["rest"].secret == "rest-secret"
     config = channels["wechat"].config
     assert (config.token, config.app_id, config.app_secret, config.encoding_aes_key) == ("tok", "wxabc", "", AES_KEY)
     assert (config.api_base, config.reply_seconds, config.redis_url) == ("http://127.0.0.1:1", 3.0, "")
