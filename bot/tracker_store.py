@@ -164,6 +164,23 @@ def _entities(entities: Any, fn) -> Any:
 
 # parse_data keys that hold no user text (model output, offsets, ids): kept as they are.
 _PARSE_DATA_KEPT = frozenset({"intent", "intent_ranking", "response_selector", "text_tokens", "message_id"})
+# What a button's payload looks like ("/affirm", "/faq/reissue_fee{...}"). A message
+# that starts with "/" but is not one ("/李四 4405...") is text the user typed:
+# Rasa takes its first word for an intent name, so the name is masked too.
+_PAYLOAD = re.compile(r"^/[a-z0-9_]+(?:/[a-z0-9_]+)?(?:\{.*\})?$", re.DOTALL)
+_INTENT_NAME = re.compile(r"^[a-z0-9_]+(?:/[a-z0-9_]+)?$")
+
+
+def _intent_names_masked(value: Any) -> Any:
+    """An intent dict or ranking with any name that is not an intent name masked whole."""
+    if isinstance(value, dict):
+        name = value.get("name")
+        if isinstance(name, str) and not _INTENT_NAME.match(name):
+            return {**value, "name": mask_whole(name)}
+        return copy.deepcopy(value)
+    if isinstance(value, list):
+        return [_intent_names_masked(v) for v in value]
+    return copy.deepcopy(value)
 
 
 def _redacted_user_event(event: UserUttered, secret_expected: bool, name_expected: bool) -> UserUttered:
@@ -172,6 +189,8 @@ def _redacted_user_event(event: UserUttered, secret_expected: bool, name_expecte
 
     def whole_text_fn(value: str) -> str:  # the message itself (not its entities' names)
         if secret_expected and re.search(r"\d", value):
+            return mask_whole(value)
+        if value.startswith("/") and not _PAYLOAD.match(value):
             return mask_whole(value)
         # name_typed: also "我叫李四" / "my name is ..." (stored as the masked name alone).
         name = name_typed(value) if name_expected else None
@@ -189,6 +208,8 @@ def _redacted_user_event(event: UserUttered, secret_expected: bool, name_expecte
             parse_data[key] = _entities(value, text_fn)
         elif key == "metadata":
             parse_data[key] = copied.metadata
+        elif key in ("intent", "intent_ranking"):
+            parse_data[key] = _intent_names_masked(value)
         elif key in _PARSE_DATA_KEPT:
             parse_data[key] = copy.deepcopy(value)
         else:  # anything a custom component added: ID and phone numbers masked

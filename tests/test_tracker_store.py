@@ -502,6 +502,19 @@ async def test_a_message_typed_at_the_id_number_prompt_is_masked_whole(store):
     assert [set(t) - {" "} for t in texts[2:]] == [{"*"}] * 3
 
 
+async def test_a_slash_message_that_is_no_payload_is_masked_whole_with_its_intent_name(store):
+    """Rasa takes "/李四 ..." for an intent named "李四": the text and that name are masked;
+    a real button payload is kept."""
+    events = [ActionExecuted("action_listen"), user("/李四 好人", "李四"), ActionExecuted("action_listen"),
+              user("/affirm", "affirm"), ActionExecuted("action_listen")]
+    await store.save(new_tracker("conv-slash", events))
+
+    stored = raw_text(store.db_path)
+    assert "李四" not in stored and "好人" not in stored
+    texts = [json.loads(r["data"])["text"] for r in rows(store.db_path) if json.loads(r["data"])["event"] == "user"]
+    assert texts == ["*** **", "/affirm"]
+
+
 def test_warnings_and_prints_are_masked(monkeypatch):
     """Rasa warns with the user's words for a message starting with "/"; a
     print goes to the process's output as is: both are masked."""
