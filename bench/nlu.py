@@ -1,4 +1,4 @@
-"""NLU on the held-out test set: our config, Rasa's default pipeline, BM25.
+"""NLU on the sets never trained on (validation, citizen): our config, Rasa's default pipeline, BM25.
 
 Both Rasa configs are trained here on the same data/ (the whole model, NLU
 and dialogue, as `make train` trains it: the training time is that), then
@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import Dict, List
 
-from bot.evaluation import Report, evaluate, heldout_sets
+from bot.evaluation import SETS, Report, evaluate_agent, load_agent
 from bot.paths import ROOT
 from bench.bm25_baseline import Bm25Classifier, training_examples
 
@@ -45,22 +45,27 @@ def train(name: str, config: Path, reuse: bool) -> Dict:
     return {**info, "reused": False}
 
 
-def _rows(system: str, reports: List[Report], training_seconds: float) -> List[Dict]:
-    return [{"system": system, **r.summary(), "training_seconds": training_seconds} for r in reports]
+def _rows(system: str, name: str, reports: List[Report], training_seconds: float) -> List[Dict]:
+    return [{"system": system, "set": name, **r.summary(), "training_seconds": training_seconds} for r in reports]
 
 
 def evaluate_rasa(system: str, model: str, training_seconds: float) -> List[Dict]:
-    return _rows(system, asyncio.run(evaluate(model, heldout_sets())), training_seconds)
+    agent = load_agent(model)
+    return [row for name, sets in SETS.items()
+            for row in _rows(system, name, asyncio.run(evaluate_agent(agent, sets())), training_seconds)]
 
 
 def evaluate_bm25() -> List[Dict]:
     classifier = Bm25Classifier(training_examples())
-    reports = []
-    for language, examples in heldout_sets().items():
-        report = Report(language)
-        for text, label in examples:
-            report.texts.append(text)
-            report.gold.append(label)
-            report.predicted.append(classifier.predict(text))
-        reports.append(report)
-    return _rows("BM25 keywords", reports, round(classifier.training_seconds, 1))
+    rows = []
+    for name, sets in SETS.items():
+        reports = []
+        for language, examples in sets().items():
+            report = Report(language)
+            for text, label in examples:
+                report.texts.append(text)
+                report.gold.append(label)
+                report.predicted.append(classifier.predict(text))
+            reports.append(report)
+        rows += _rows("BM25 keywords", name, reports, round(classifier.training_seconds, 1))
+    return rows

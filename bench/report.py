@@ -31,9 +31,11 @@ def _speed(results: Dict, system: str, kind: str, users: int) -> Dict:
 
 def markdown(results: Dict) -> str:
     nlu = _table(
-        ["system", "language", "accuracy", "macro F1", "out-of-scope recall", "training (s)"],
-        [[r["system"], r["language"], f"{r['accuracy']:.3f}", f"{r['macro_f1']:.3f}",
-          f"{r['out_of_scope_recall']:.3f}", r["training_seconds"]] for r in results["nlu"]],
+        ["system", "set", "language", "accuracy", "macro F1", "out-of-scope recall", "right", "wrong", "declined",
+         "training (s)"],
+        [[r["system"], r.get("set", "heldout"), r["language"], f"{r['accuracy']:.3f}", f"{r['macro_f1']:.3f}",
+          f"{r['out_of_scope_recall']:.3f}", f"{r.get('right', r['accuracy']):.3f}", f"{r.get('wrong', 0):.3f}",
+          f"{r.get('declined', 0):.3f}", r["training_seconds"]] for r in results["nlu"]],
     )
     speed = _table(
         ["system", "turn", "users", "p50 ms", "p95 ms", "p99 ms", "msg/s", "errors"],
@@ -47,7 +49,7 @@ def markdown(results: Dict) -> str:
          for system, peaks in results["memory_mb"].items()],
     )
     return (f"Measured {results['date']} on {results['machine']} (`make bench`).\n\n"
-            f"NLU on the held-out set (never trained on):\n\n{nlu}\n\n"
+            f"NLU on the sets never trained on (heldout: validation; citizen: the test set, written apart):\n\n{nlu}\n\n"
             f"Conversation speed over the REST channel (load generator on the same machine):\n\n{speed}\n\n"
             f"{memory}\n\n{targets(results)}")
 
@@ -67,7 +69,11 @@ def targets(results: Dict) -> str:
                 add(f"{kind} p50/p95 at {users} users no worse than the default bot",
                     f"{a['p50_ms']}/{a['p95_ms']} vs {b['p50_ms']}/{b['p95_ms']} ms",
                     a["p50_ms"] <= b["p50_ms"] and a["p95_ms"] <= b["p95_ms"])
-    acc = {(r["system"], r["language"]): r["accuracy"] for r in results["nlu"]}
+    acc = {(r["system"], r["language"]): r["accuracy"] for r in results["nlu"] if r.get("set", "heldout") == "heldout"}
+    citizen = {r["language"]: r for r in results["nlu"] if r["system"] == "our config" and r.get("set") == "citizen"}
+    for language, r in sorted(citizen.items()):
+        add(f"citizen set ({language}): wrong <= 2%, right >= 93%", f"wrong {r['wrong']:.3f}, right {r['right']:.3f}",
+            r["wrong"] <= 0.02 and r["right"] >= 0.93)
     for language in ("zh", "en"):
         a, b = acc.get(("our config", language)), acc.get(("Rasa default pipeline", language))
         if a is not None and b is not None:
@@ -80,7 +86,7 @@ def targets(results: Dict) -> str:
             f"vs {single['messages_per_s']} msg/s)", ratio >= 1.4)
     one = _speed(results, ours, "faq", 1)
     if one:
-        add("FAQ p50 <= 30 ms with one user", f"{one['p50_ms']} ms", one["p50_ms"] <= 30)
+        add("FAQ p50 <= 20 ms with one user", f"{one['p50_ms']} ms", one["p50_ms"] <= 20)
     best = max((r["messages_per_s"] for r in results["speed"] if r["system"] == ours), default=0)
     add(">= 60 messages/s per Rasa process", f"{best} msg/s", best >= 60)
     rasa_peak = max((mb for name, mb in results["memory_mb"].get(ours, {}).items() if name.startswith("rasa")),
@@ -99,8 +105,8 @@ def plot(results: Dict, path: Path) -> None:
     fig, axes = plt.subplots(1, 3, figsize=(16, 4.5))
     systems = ["our config", "Rasa default pipeline", "BM25 keywords"]
     for i, language in enumerate(("zh", "en")):
-        values = [next((r["accuracy"] for r in results["nlu"] if r["system"] == s and r["language"] == language), 0)
-                  for s in systems]
+        values = [next((r["accuracy"] for r in results["nlu"] if r["system"] == s and r["language"] == language
+                        and r.get("set", "heldout") == "heldout"), 0) for s in systems]
         axes[0].bar([x + i * 0.4 for x in range(len(systems))], values, width=0.4, label=language)
     axes[0].set_xticks([x + 0.2 for x in range(len(systems))], systems, fontsize=8)
     axes[0].set_ylim(0, 1)

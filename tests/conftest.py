@@ -45,6 +45,7 @@ def product_environment(tmp_path: Path, **overrides) -> dict:
         SLOT_SEAL_KEY="dGVzdC1zbG90LXNlYWwta2V5LTMyLWJ5dGVzLWxvbmc=",
         WEB_PORT=str(free_port()),
         WEB_SECRET_KEY="test-web-secret-key-for-this-run",
+        CHAT_LIMIT_FACTOR="1000",  # every test talks from 127.0.0.1; tests/redteam/test_web_abuse.py tests the limits
         STAFF_DB_URL=f"sqlite:///{tmp_path / 'staff.db'}",
         STAFF_USER="counter1",
         STAFF_PASSWORD="counter-password-1",

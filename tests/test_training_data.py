@@ -119,7 +119,7 @@ def near_duplicates(examples, trained):
         key = _key(text)
         pairs = pairs_of(key)
         shared = Counter(number for pair in pairs for number in index[pair])
-        for number, count in shared.most_common(20):
+        for number, count in shared.most_common():
             other, other_label = trained[number]
             if count < len(pairs) / 2:
                 break
