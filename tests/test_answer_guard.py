@@ -67,7 +67,7 @@ def test_a_confident_answer_the_keywords_contradict_becomes_did_you_mean():
 def test_a_hotline_number_never_gets_goodbye():
     message = parse("12333", "goodbye", 0.9)
     guard().process([message])
-    assert message.get("intent")["name"] == "nlu_fallback"
+    assert message.get("intent")["name"] == "faq"  # the hotline answer: it is trained word for word
 
 
 def test_a_bare_number_nothing_supports_is_declined():
@@ -89,9 +89,31 @@ def test_a_model_surer_than_trust_above_is_not_second_guessed():
     assert message.get("intent")["name"] == "goodbye"
 
 
+def test_a_word_of_the_assistants_own_topics_gets_did_you_mean_not_out_of_scope():
+    message = parse("补卡", "out_of_scope", 0.9)
+    guard().process([message])
+    assert message.get("intent")["name"] == "nlu_fallback"
+    assert message.get("answer_guard")["reason"] == "unclear"
+
+
 def test_out_of_scope_fallback_and_button_payloads_are_left_alone():
-    for message in (parse("养老金", "out_of_scope", 0.4), parse("随便", "nlu_fallback", 0.55),
+    for message in (parse("养老金什么时候发放呢", "out_of_scope", 0.4), parse("随便", "nlu_fallback", 0.55),
                     parse("/activate_card", "activate_card", 1.0)):
         before = dict(message.get("intent"))
         guard().process([message])
         assert message.get("intent") == before
+
+
+def test_a_message_that_is_exactly_a_training_example_gets_its_label():
+    # The neural model called the bare "12333" out of scope (many bare numbers are).
+    message = parse("12333", "out_of_scope", 0.98)
+    guard().process([message])
+    assert message.get("intent")["name"] == "faq"
+    response = message.get("response_selector")["faq"]["response"]
+    assert response["intent_response_key"] == "faq/hotline_12333"
+    assert response["utter_action"] == "utter_faq/hotline_12333"  # what utter_faq sends
+    assert message.get("answer_guard") == {"trained_label": "faq/hotline_12333"}
+    # Punctuation, spaces, case and traditional characters aside, too.
+    message = parse("再見！", "greet", 0.9)
+    guard().process([message])
+    assert message.get("intent")["name"] == "goodbye"

@@ -304,6 +304,7 @@ async def test_loaded_from_the_projects_endpoints_yml(tmp_path, monkeypatch, kin
             url = stack.enter_context(fresh_database("tracker_test"))
         monkeypatch.setenv("TRACKER_DB_URL", url)
         monkeypatch.setenv("ACTION_SERVER_URL", "http://127.0.0.1:5055/webhook")
+        monkeypatch.setenv("ACTION_SERVER_SECRET", "test-action-server-secret")  # endpoints.yml names it
         config = read_endpoint_config(str(ROOT / "endpoints.yml"), "tracker_store")
         assert isinstance(config, EndpointConfig)
         store = create_tracker_store(config, DOMAIN)

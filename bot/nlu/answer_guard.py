@@ -15,12 +15,20 @@ label is kept only when
 
 Otherwise the message becomes `nlu_fallback` as the FallbackClassifier makes
 it (the original ranking kept, so "did you mean" offers the likely topics).
-Out-of-scope predictions are never touched: declining is always safe. The
-parse result says why under `answer_guard`.
+Out-of-scope predictions are kept, declining being always safe, except that
+a word or two of the assistant's own topics ("补办") becomes "did you mean"
+too. The parse result says why under `answer_guard`.
+
+One thing the guard does instead of declining: a message that is exactly a
+training example (after normalisation, punctuation and spaces aside) gets
+that example's label. The neural model generalises away from single
+examples: the bare "12333", trained as the hotline question, came out
+out-of-scope among the many other bare numbers that are.
 """
 from __future__ import annotations
 
 import json
+import re
 from typing import Any, Dict, List, Optional, Text, Tuple
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -33,13 +41,19 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.keywords import LabelRanker
+from bot.keywords import LabelRanker, terms
+from bot.text import normalize_text
 
 FALLBACK = "nlu_fallback"
 OUT_OF_SCOPE = "out_of_scope"
 RETRIEVAL_INTENT = "faq"
 GUARD_KEY = "answer_guard"
 EXAMPLES_FILE = "examples.json"
+_NOT_WORDS = re.compile(r"[\W_]+")
+
+
+def exact_key(text: str) -> str:
+    return _NOT_WORDS.sub("", normalize_text(text or ""))
 
 
 def predicted(message: Message) -> Tuple[Optional[str], float]:
@@ -72,7 +86,12 @@ class AnswerGuard(GraphComponent):
                  ranker: Optional[LabelRanker] = None) -> None:
         self.config = {**self.get_default_config(), **config}
         self.model_storage, self.resource = model_storage, resource
+        self._use(ranker)
+
+    def _use(self, ranker: Optional[LabelRanker]) -> None:
         self.ranker = ranker
+        self.exact = {exact_key(text): label for text, label in (ranker.to_examples() if ranker else [])}
+        self.exact.pop("", None)  # "?", "。": nothing left to match on
 
     @classmethod
     def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
@@ -87,7 +106,7 @@ class AnswerGuard(GraphComponent):
                 examples.append((message.get(TEXT), label))
         with self.model_storage.write_to(self.resource) as directory:
             (directory / EXAMPLES_FILE).write_text(json.dumps(examples, ensure_ascii=False), encoding="utf-8")
-        self.ranker = LabelRanker(examples)
+        self._use(LabelRanker(examples))
         return self.resource
 
     @classmethod
@@ -99,6 +118,8 @@ class AnswerGuard(GraphComponent):
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
+            if self.use_trained_label(message):
+                continue
             reason = self.objection(message)
             if reason is None:
                 continue
@@ -112,10 +133,41 @@ class AnswerGuard(GraphComponent):
                         add_to_output=True)
         return messages
 
+    def _unclear(self, text: str) -> bool:
+        """A word or two of the assistant's own topics ("补办", "activation"): "did you mean"
+        with those topics serves better than "not something I cover"."""
+        if text.startswith("/") or len(terms(text)) > 2:
+            return False
+        ranking = self.ranker.ranking(text)
+        return bool(ranking) and ranking[0][0] != OUT_OF_SCOPE
+
+    def use_trained_label(self, message: Message) -> bool:
+        """A message that is exactly a training example gets its label; True if it was changed."""
+        text = message.get(TEXT) or ""
+        label = self.exact.get(exact_key(text)) if not text.startswith("/") else None
+        if label is None or label == predicted(message)[0]:
+            return False
+        intent, _, key = label.partition("/")
+        chosen = {INTENT_NAME_KEY: intent, PREDICTED_CONFIDENCE_KEY: 1.0}
+        message.set(INTENT, chosen, add_to_output=True)
+        ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get(INTENT_NAME_KEY) != intent]
+        message.set(INTENT_RANKING_KEY, [chosen] + ranking, add_to_output=True)
+        if key:
+            selectors = dict(message.get("response_selector") or {})
+            selector = dict(selectors.get(RETRIEVAL_INTENT) or {})
+            selector["response"] = {"responses": [], "confidence": 1.0, "intent_response_key": label,
+                                    "utter_action": f"utter_{label}"}
+            selectors[RETRIEVAL_INTENT] = selector
+            message.set("response_selector", selectors, add_to_output=True)
+        message.set(GUARD_KEY, {"trained_label": label}, add_to_output=True)
+        return True
+
     def objection(self, message: Message) -> Optional[str]:
         """Why the model's label must not be used as it is; None when it may."""
         text = message.get(TEXT) or ""
         label, confidence = predicted(message)
+        if label == OUT_OF_SCOPE and self.ranker is not None and self._unclear(text):
+            return "unclear"
         if not label or label in (FALLBACK, OUT_OF_SCOPE) or text.startswith("/") or self.ranker is None:
             return None  # declining already, or a button's payload: nothing to guard
         kind = label.split("/", 1)[0]

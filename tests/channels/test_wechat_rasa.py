@@ -5,7 +5,7 @@ import httpx
 import pytest
 
 from bot.channels.wechat import replies
-from tests.conftest import start_product
+from tests.conftest import UNCLEAR, start_product
 from tests.channels.fake_wechat_api import FakeWeChatAPI
 from tests.channels.wechat_server import WeChatServer, event_xml, image_xml, text_xml, voice_xml
 
@@ -79,13 +79,14 @@ def test_welcome_and_unsupported_types(wechat, url):
 
 def test_numbered_option_then_a_form_that_keeps_state_per_openid(wechat, url):
     alice, bob = "oWeChatAlice00000000000000001", "oWeChatBob0000000000000000001"
-    offered = send(wechat, url, text_xml(alice, "卡"))
+    offered = send(wechat, url, text_xml(alice, UNCLEAR))
     assert "您是想问下面哪一个？" in offered, offered
     lines = offered.splitlines()
     assert lines[-1] == "回复数字选择"
-    number = next(line.split(".")[0] for line in lines if line.endswith("查询我的社保卡状态"))
+    number = next(line.split(".")[0] for line in lines if line.endswith("怎么补办、去哪补办"))
     full_width = chr(ord("０") + int(number))
-    assert "姓名" in send(wechat, url, text_xml(alice, full_width))
+    assert "社保卡遗失或损坏时" in send(wechat, url, text_xml(alice, full_width))
+    assert "姓名" in send(wechat, url, text_xml(alice, "帮我查一下社保卡状态"))
     assert "身份证号码" in send(wechat, url, text_xml(alice, "张三"))
     # Bob's conversation is his own: his "张三" is no answer to a question he was never asked.
     assert "身份证号码" not in send(wechat, url, text_xml(bob, "张三"))

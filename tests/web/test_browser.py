@@ -12,6 +12,7 @@ import httpx
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
+from tests.conftest import UNCLEAR
 from tests.web.conftest import STAFF_PASSWORD, STAFF_USER, start_web
 
 expect.set_options(timeout=30_000)  # a turn may take a few seconds on a busy 2-core machine
@@ -76,7 +77,7 @@ def test_ask_click_a_quick_reply_and_find_it_all_after_a_reload(product, open_pa
     expect(last_bot(page)).to_contain_text("激活")
     assert page.get_by_label("您的问题").input_value() == ""
 
-    ask(page, "补办")  # unclear: "did you mean" with buttons
+    ask(page, UNCLEAR)  # "did you mean" with buttons
     choice = page.get_by_role("button", name="怎么补办、去哪补办")
     expect(choice).to_be_visible()
     choice.click()
@@ -87,7 +88,7 @@ def test_ask_click_a_quick_reply_and_find_it_all_after_a_reload(product, open_pa
 
     page.reload()
     users = page.locator(".hd-user .hd-bubble")
-    expect(users).to_have_text(["补办的社保卡需要重新激活吗?", "补办", "怎么补办、去哪补办"])
+    expect(users).to_have_text(["补办的社保卡需要重新激活吗?", UNCLEAR, "怎么补办、去哪补办"])
     expect(last_bot(page)).to_contain_text("社保卡遗失或损坏时")
     expect(page.get_by_role("button", name="怎么补办、去哪补办")).to_be_visible()
 
