@@ -59,7 +59,9 @@ cluster: $(MODEL)
 	REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:6379/0} \
 	$(PY) -m bot run
 
+# The tests start Debian's chromium, nginx, PostgreSQL and Redis: brought up (installed if missing) first.
 test: $(MODEL)
+	bash scripts/ensure_services.sh
 	$(PY) -m pytest
 
 eval: $(MODEL)
