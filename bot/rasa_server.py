@@ -54,11 +54,23 @@ def bearer_auth(rasa_requires_auth: Callable) -> Callable:
     return requires_auth
 
 
+def _too_large(request: Any, exception: Exception) -> Any:
+    """sanic's own 413 is HTML or its own JSON: ours has the shape of every other error."""
+    from sanic import response
+
+    return response.json({"error": {"code": "payload_too_large",
+                                    "message": f"The request body is larger than {MAX_BODY_BYTES} bytes."}},
+                         status=413)
+
+
 def harden(app: Any) -> Any:
+    from sanic.exceptions import PayloadTooLarge
+
     from bot.backend.api import CheckedRequest
 
     app.request_class = CheckedRequest
     app.config.REQUEST_MAX_SIZE = MAX_BODY_BYTES
+    app.error_handler.add(PayloadTooLarge, _too_large)
     return app
 
 

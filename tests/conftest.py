@@ -13,7 +13,7 @@ from bot.service_auth import ACTION_SECRET_HEADER, REST_SECRET_HEADER
 MODEL = ROOT / "models" / "helpdesk.tar.gz"
 # A message the trained model cannot place: it gets "did you mean" with "怎么补办、去哪补办" among
 # the buttons (one place for it: a retrained model may need another).
-UNCLEAR = "补办社保"
+UNCLEAR = "补卡"
 # What the REST channel's own callers present, for products started with product_environment.
 REST_HEADERS = {REST_SECRET_HEADER: "test-rest-channel-secret"}
 # What the Rasa server presents to the action server (endpoints.yml).

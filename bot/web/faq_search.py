@@ -26,7 +26,10 @@ jieba.setLogLevel(logging.WARNING)  # its INFO/DEBUG lines about building the di
 
 FAQ_INTENT = "faq"
 OUT_OF_SCOPE_INTENTS = {"out_of_scope", "nlu_fallback"}
-MIN_MODEL_CONFIDENCE = 0.5  # the top FAQ topic's selector confidence, below which the keywords decide
+# The top FAQ topic's selector confidence below which the keywords decide: the
+# confidence at which the assistant itself answers a citizen (config.yml, AnswerGuard's
+# FAQ threshold); with 27 topics even "补办的社保卡需要重新激活吗" scores 0.48.
+MIN_MODEL_CONFIDENCE = 0.4
 MIN_RESULT_CONFIDENCE = 0.01  # model results below this are noise, not answers
 MAX_RESULTS = 5
 JIEBA_DICTIONARY = DATA / "jieba" / "userdict.txt"

@@ -171,6 +171,7 @@ def test_the_rasa_server_refuses_an_oversized_body_before_reading_it(product, pa
     answer = raw_request(port, f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                                f"Content-Length: {size}\r\nConnection: close\r\n\r\n".encode())
     assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
+    assert b'"code":"payload_too_large"' in answer.replace(b" ", b""), answer[-300:]  # our JSON error, not sanic's page
 
 
 # Rasa's API token travels in a header, never in a URL (nginx logs request lines)

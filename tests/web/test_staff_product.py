@@ -8,6 +8,7 @@ import uuid
 import httpx
 import pytest
 
+from bot.web.faq_search import MIN_MODEL_CONFIDENCE
 from tests.web.conftest import login
 
 
@@ -28,7 +29,7 @@ def test_the_model_ranks_the_right_topic_first(staff, query, expected):
     body = staff.post("/api/faq/search", json={"q": query}).json()
     assert body["method"] == "model" and body["fallback_reason"] is None
     top = body["results"][0]
-    assert top["key"] == expected and top["method"] == "model" and 0.5 <= top["score"] <= 1
+    assert top["key"] == expected and top["method"] == "model" and MIN_MODEL_CONFIDENCE <= top["score"] <= 1
     assert {a["language"] for a in top["answers"]} == {"zh", "en"}
     methods = [r["method"] for r in body["results"]]
     assert methods == sorted(methods, key=lambda m: m != "model")  # the model's topics, then related ones
