@@ -131,6 +131,15 @@ def _log_dir() -> Path:
     return log_dir
 
 
+def ignore_further_signals() -> None:
+    """Once a stop has begun nothing may interrupt it: make forwards a process
+    group's SIGTERM to us, so a process manager's one SIGTERM arrives twice, and a
+    second KeyboardInterrupt inside group.stop() left the children (each in its own
+    session) running on their ports."""
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def shell() -> int:
     env = prepare_environment()
     log_dir = _log_dir()
@@ -145,6 +154,7 @@ def shell() -> int:
     except KeyboardInterrupt:
         return 0
     finally:
+        ignore_further_signals()
         group.stop()
 
 
@@ -154,6 +164,7 @@ def run() -> int:
     group = ServiceGroup(services(env, log_dir), env)
 
     def terminate(signum, frame):
+        ignore_further_signals()
         raise KeyboardInterrupt
 
     # SIGTERM behaves like Ctrl-C; SIGINT is set explicitly because a shell
@@ -189,4 +200,5 @@ def run() -> int:
         print(f"failed to start: {error}", file=sys.stderr)
         return 1
     finally:
+        ignore_further_signals()
         group.stop()
