@@ -216,13 +216,15 @@ class _AskFor(Action):
     """Asks for one of the form's slots (the words: actions/messages.yml)."""
 
     slot: Text = ""
+    also_asked_by: tuple = ()  # other validation messages that already ask for the slot
 
     def name(self) -> Text:
         return f"action_ask_{self.slot}"
 
     async def run(self, dispatcher, tracker: Tracker, domain) -> List[EventType]:
-        if _said_this_turn(tracker, message_text(f"not_a_{self.slot}", language(tracker))):
-            return []  # the validation just said what is needed and how to leave
+        lang = language(tracker)
+        if any(_said_this_turn(tracker, message_text(key, lang)) for key in (f"not_a_{self.slot}", *self.also_asked_by)):
+            return []  # the validation just said what is needed (and how to leave): not twice
         say(dispatcher, f"ask_{self.slot}", language(tracker),
             phone_masked=tracker.get_slot("phone_masked") or "")
         return []
@@ -234,6 +236,7 @@ class ActionAskHolderName(_AskFor):
 
 class ActionAskIdNumber(_AskFor):
     slot = "id_number_masked"
+    also_asked_by = ("phone_not_id",)
 
 
 class ActionAskSmsCode(_AskFor):
