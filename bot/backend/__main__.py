@@ -18,11 +18,9 @@ from bot.settings import resolved
 
 
 def _database(cfg):
-    from bot.backend.db import Database
+    from bot.backend.db import open_database
 
-    db = Database(cfg.db_url)
-    db.migrate()
-    return db
+    return open_database(cfg.db_url)
 
 
 def _seed(db, cfg, force: bool) -> bool:

@@ -5,5 +5,6 @@
   passwords  scrypt hashes with a per-user salt
   accounts   adding / resetting an account, checking a password
   logins     login sessions (server-side rows, expiry) and the failed-login throttle
-  routes     /staff, /staff/login, /api/staff/...
+  guard      the login cookie and CSRF checks, as blueprint middleware
+  routes     /staff, /staff/login, /api/staff/..., /api/faq/search: one blueprint per resource
 """

@@ -29,6 +29,7 @@ from bot.web.config import (
     LOGIN_FAILURE_WINDOW_SECONDS,
     LOGIN_FIRST_DELAY_SECONDS,
 )
+from bot.web.staff.accounts import authenticate
 from bot.web.staff.models import LoginFailure, StaffSession, StaffUser
 from bot.web.staff.store import utcnow
 
@@ -56,6 +57,22 @@ def start_session(session: Session, user: StaffUser, minutes: int) -> Tuple[str,
     session.execute(delete(LoginFailure).where(
         LoginFailure.created_at <= now - dt.timedelta(seconds=LOGIN_FAILURE_WINDOW_SECONDS)))
     return token, LoggedIn(user.username, row.csrf_token, row.expires_at)
+
+
+def log_in(session: Session, username: str, password: str, client_address: str,
+           minutes: int) -> Tuple[int, Optional[Tuple[str, LoggedIn]]]:
+    """A login attempt through the throttle: (retry_after seconds, None) when
+    this address must wait; else (0, (cookie token, login)) or (0, None) for
+    a wrong username or password. The caller commits (a failure is counted)."""
+    wait = retry_after(session, username, client_address)
+    if wait:
+        return wait, None
+    user = authenticate(session, username, password)
+    if user is None:
+        record_failure(session, username, client_address)
+        return 0, None
+    clear_failures(session, username, client_address)
+    return 0, start_session(session, user, minutes)
 
 
 def current(session: Session, token: Optional[str]) -> Optional[LoggedIn]:

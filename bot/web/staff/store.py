@@ -1,14 +1,14 @@
 """The staff database (STAFF_DB_URL; SQLite by default, PostgreSQL works).
 
-Engine and read/write sessions are the card backend's `Database` (SQLite: WAL,
-busy timeout, writers take the lock at BEGIN). The schema is three small
-tables created if missing; there is nothing to migrate yet.
+Engine and read/write sessions are `bot.db.Database`, as the card backend's
+(SQLite: WAL, busy timeout, writers take the lock at BEGIN). The schema is
+three small tables created if missing; there is nothing to migrate yet.
 """
 from __future__ import annotations
 
 import datetime as dt
 
-from bot.backend.db import Database
+from bot.db import Database
 from bot.web.staff.models import Base
 
 
