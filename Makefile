@@ -16,12 +16,13 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help venv train run cluster test eval bench shell lint clean
+.PHONY: help venv train run cluster test test-fast eval bench shell lint clean
 
 help:
 	@echo "make run    install (first time), train if data or config changed, start everything"
 	@echo "make cluster  the same with 2 Rasa and 2 action server replicas behind nginx, PostgreSQL, Redis"
 	@echo "make test   everything CI checks"
+	@echo "make test-fast  the inner loop: every test that starts no product, browser or service (no model needed)"
 	@echo "make train  train the model if data or config changed"
 	@echo "make bench  benchmarks: NLU vs Rasa's default pipeline and BM25, latency, throughput, memory"
 	@echo "make eval   NLU figures on the held-out test set (+ reports/confusion_matrix.png)"
@@ -63,6 +64,12 @@ cluster: $(MODEL)
 test: $(MODEL)
 	bash scripts/ensure_services.sh
 	$(PY) -m pytest
+
+# Everything not marked product, browser, postgres, redis, cluster or model (pytest.ini): no
+# trained model, no service to bring up. Extra pytest arguments: make test-fast ARGS="-k wechat".
+FAST := not product and not browser and not postgres and not redis and not cluster and not model
+test-fast: $(VENV)/.installed
+	$(PY) -m pytest -q -m "$(FAST)" $(ARGS)
 
 eval: $(MODEL)
 	$(PY) -m bot.evaluation --model $(MODEL)

@@ -12,7 +12,8 @@ from bot import sealed
 from bot.launcher import action_server
 from bot.paths import ROOT
 from bot.processes import ServiceGroup
-from tests.conftest import ACTION_HEADERS, free_port, product_environment
+from bot.processes import free_port
+from tests.support.product import ACTION_HEADERS, product_environment
 
 ID_NUMBER = "440524188001010014"
 

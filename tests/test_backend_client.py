@@ -1,7 +1,7 @@
 """actions/backend_client.py against the real card backend (SQLite, demo data).
 
-The backend is started as tests/backend/conftest.py starts it (`python -m
-bot.backend serve --seed-if-empty` on a free port, development mode); SMS
+The backend is started as the backend tests start it (tests/support/backend.py:
+`python -m bot.backend serve --seed-if-empty` on a free port, development mode); SMS
 codes are read from its /dev/outbox with the service token, as a developer
 would. Failures the backend cannot produce on demand (a refused connection,
 a timeout, a 5xx, a reply that is not JSON) come from tiny local servers.
@@ -35,8 +35,8 @@ from actions.backend_client import (
     WrongCode,
     idempotency_key,
 )
-from tests.backend.conftest import Backend, start_backend
-from tests.conftest import free_port
+from bot.processes import free_port
+from tests.support.backend import Backend, start_backend
 
 ZHANG = ("张三", "11010519491231002X", "13800000001")
 LI = ("李四", "440524188001010014", "13800000002")
@@ -264,7 +264,7 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("content-length") or 0)
         self.rfile.read(length)
         if self.mode == "sleep":
-            self.release.wait(10)  # far longer than the client's timeout
+            self.release.wait(120)  # no answer while the test runs (released when it ends)
             body, status, kind = b'{"cards": []}', 200, "application/json"
         elif self.mode == "500":
             body, status, kind = b'{"error": {"code": "internal_error", "message": "boom"}}', 500, "application/json"
@@ -304,12 +304,12 @@ def tiny_server() -> Iterator[callable]:
 
 
 async def test_timeout_is_unavailable(tiny_server):
+    """The server does not answer while the test runs: the client giving up
+    at all shows it keeps its own timeout (no stopwatch on a busy machine)."""
     url = tiny_server("sleep")
     async with BackendClient(url, "token", timeout=0.3) as client:
-        started = time.monotonic()
         with pytest.raises(BackendUnavailable) as error:
             await client.list_cards("t" * 43)
-        assert time.monotonic() - started < 2.0
     assert error.value.code == "timeout"
 
 

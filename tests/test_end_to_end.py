@@ -2,12 +2,13 @@
 import re
 
 import httpx
+import pytest
+
+from tests.support.product import texts
+
+pytestmark = pytest.mark.product
 
 HAN = re.compile(r"[\u4e00-\u9fff]")
-
-
-def texts(replies):
-    return " ".join(r.get("text", "") for r in replies)
 
 
 def test_reissued_card_needs_activation_in_chinese(product):

@@ -9,8 +9,9 @@ import pytest
 
 from actions.messages import text as message_text
 from bot import knowledge_base
-from tests.conftest import start_product
-from tests.test_end_to_end import texts
+from tests.support.product import start_product, texts
+
+pytestmark = pytest.mark.product
 
 
 @pytest.fixture(scope="module")

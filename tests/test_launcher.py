@@ -1,7 +1,12 @@
 """`make run`'s launcher: prints where everything is, and Ctrl-C stops it all."""
 import socket
 
-from tests.conftest import start_product
+import pytest
+
+from tests.support.product import product_environment, start_product
+from tests.support.wait import wait_until
+
+pytestmark = pytest.mark.product
 
 PORTS = ("RASA_PORT", "ACTION_SERVER_PORT", "BACKEND_PORT", "WEB_PORT")  # every process's port
 
@@ -33,7 +38,6 @@ def test_sigterm_to_make_runs_process_group_twice_stops_everything(tmp_path):
     import time
 
     from bot.paths import ROOT
-    from tests.conftest import product_environment
 
     env = product_environment(tmp_path)
     output = tmp_path / "make-run.out"
@@ -46,8 +50,8 @@ def test_sigterm_to_make_runs_process_group_twice_stops_everything(tmp_path):
             time.sleep(0.5)
         children = [p["pid"] for p in json.loads((tmp_path / "run" / "processes.json").read_text())]
         os.killpg(make.pid, signal.SIGTERM)
-        time.sleep(0.3)  # the launcher is stopping its children now
-        os.killpg(make.pid, signal.SIGTERM)
+        wait_until(lambda: b"stopping..." in output.read_bytes(), "the launcher to start stopping")
+        os.killpg(make.pid, signal.SIGTERM)  # while it stops its children
         make.wait(timeout=90)
     finally:
         if make.poll() is None:

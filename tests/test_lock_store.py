@@ -1,7 +1,6 @@
 """bot/lock_store.py: conversation locks in the process, or in Redis shared
 by replicas with every read-modify-write atomic (the machine's Redis)."""
 import asyncio
-import os
 import threading
 import uuid
 
@@ -9,18 +8,16 @@ import pytest
 import redis
 
 from bot.lock_store import KEY_PREFIX, SharedLockStore
-
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
+from tests.support.redis_server import LOCK_STORE_DB
+from tests.support.redis_server import redis_url as machine_redis
 
 
 @pytest.fixture()
 def redis_url():
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_timeout=2).ping()
-    except redis.ConnectionError:
-        pytest.fail(f"Redis is not running at {REDIS_URL} (scripts/ensure_services.sh starts it)")
-    yield REDIS_URL
-    client = redis.Redis.from_url(REDIS_URL)
+    """The machine's Redis; the tests' keys are deleted afterwards."""
+    url = machine_redis(LOCK_STORE_DB)
+    yield url
+    client = redis.Redis.from_url(url)
     for key in client.scan_iter(KEY_PREFIX + "test-*"):
         client.delete(key)
 
@@ -36,6 +33,7 @@ def test_without_redis_locks_live_in_the_process():
     assert store.get_lock("test-a") is None
 
 
+@pytest.mark.redis
 def test_two_replicas_issuing_tickets_at_once_never_share_one(redis_url):
     """Eight threads over two stores (two replicas) issue 25 tickets each for one
     conversation: every ticket number is issued once."""
@@ -60,6 +58,7 @@ def test_two_replicas_issuing_tickets_at_once_never_share_one(redis_url):
     assert len(replicas[0].get_lock(conversation).tickets) == 200
 
 
+@pytest.mark.redis
 async def test_a_conversation_is_served_one_turn_at_a_time_across_replicas(redis_url):
     replicas = [SharedLockStore(redis_url=redis_url), SharedLockStore(redis_url=redis_url)]
     conversation = f"test-{uuid.uuid4().hex}"
@@ -86,12 +85,12 @@ def test_redis_down_is_a_lock_error_not_a_hang():
         store.issue_ticket("test-down")
 
 
-@pytest.mark.parametrize("shared", [False, True])
-async def test_the_next_turn_after_a_turn_that_died_holding_the_lock_goes_on(redis_url, shared):
+@pytest.mark.parametrize("shared", [False, pytest.param(True, marks=pytest.mark.redis)])
+async def test_the_next_turn_after_a_turn_that_died_holding_the_lock_goes_on(request, shared):
     """A replica killed mid-turn leaves its ticket behind. The next message,
     sent at once, waits for that ticket to expire; its own ticket, issued a
     moment later, must not expire with it (Rasa's store then waits forever)."""
-    store = SharedLockStore(redis_url=redis_url if shared else "")
+    store = SharedLockStore(redis_url=request.getfixturevalue("redis_url") if shared else "")
     conversation = f"test-{uuid.uuid4().hex}"
     store.issue_ticket(conversation, lock_lifetime=1.0)  # the dead turn's
     started = asyncio.get_running_loop().time()

@@ -5,6 +5,9 @@ import pytest
 
 from bot.channels.rest import MAX_MESSAGE_CHARS
 
+pytestmark = pytest.mark.product
+GREETING = "您好！我是社保卡智能助手"  # utter_greet in domain.yml
+
 
 def post(product, content: bytes, content_type="application/json"):
     return httpx.post(f"{product.rasa_url}/webhooks/rest/webhook", content=content,
@@ -38,4 +41,5 @@ def test_malformed_bodies_get_400_with_the_reason(product, body, code):
 def test_an_overlong_message_gets_413_and_the_server_goes_on(product):
     response = post(product, ('{"sender": "long", "message": "%s"}' % ("长" * (MAX_MESSAGE_CHARS + 1))).encode())
     assert response.status_code == 413 and response.json()["error"]["code"] == "message_too_long"
-    assert product.say("long", "你好")  # the same conversation still works
+    [reply] = product.say("long", "你好")  # the same conversation still works: greeted, in Chinese
+    assert reply["recipient_id"] == "long" and reply["text"].startswith(GREETING), reply

@@ -10,7 +10,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import start_product
+from tests.support.product import start_product
+
+pytestmark = pytest.mark.product
 
 
 @pytest.fixture(scope="module")

@@ -14,20 +14,10 @@ from sqlalchemy import select
 from bot.backend.models import Card, Holder, IdempotencyRecord, LossReport, Verification
 from bot.backend.openapi import document
 from bot.backend.seed import DEMO_HOLDERS
-from tests.backend.conftest import Person
+from tests.support.backend import Person, error_of
 
 CARD_STATUSES = ("in_production", "ready_for_pickup", "issued_inactive", "active", "reported_lost", "cancelled")
 TICKET_NUMBER = re.compile(r"^HD-\d{8}-\d{4}$")
-
-
-def error_of(response: httpx.Response, status: int, code: str) -> dict:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/json")
-    body = response.json()
-    assert set(body) == {"error"}
-    assert body["error"]["code"] == code, body
-    assert body["error"]["message"]
-    return body["error"]
 
 
 def holder_headers(token: str, key: str = None) -> dict:

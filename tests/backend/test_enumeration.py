@@ -6,8 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.backend.models import SmsMessage
-from tests.backend.conftest import new_id_number
-from tests.backend.test_api import error_of
+from tests.support.backend import error_of, new_id_number
 
 
 def start(client, name, id_number):

@@ -23,6 +23,8 @@ from schemathesis.specs.openapi.checks import (
 
 from bot.backend.openapi import document
 
+pytestmark = pytest.mark.fuzz
+
 
 def _has_inputs(operation: dict) -> bool:
     return bool(operation.get("parameters") or operation.get("requestBody"))

@@ -15,8 +15,8 @@ from bot.backend.models import SmsMessage
 from bot.backend.config import ConfigError, load_config, load_or_create_secret, new_service_token
 from bot.paths import ROOT
 from bot.pii import normalize_id_number
-from tests.backend.conftest import backend_environment, start_backend
-from tests.conftest import free_port
+from bot.processes import free_port
+from tests.support.backend import backend_environment, start_backend
 
 
 def run_cli(env, *args, timeout=60):

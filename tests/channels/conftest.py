@@ -5,25 +5,34 @@ import pytest
 import redis
 
 from bot.channels.wechat.state import MemoryState, RedisState
-from tests.channels.fake_wechat_api import FakeWeChatAPI
-from tests.channels.harness import APP_ID, APP_SECRET, REDIS_URL
+from tests.support.fake_wechat_api import FakeWeChatAPI
+from tests.support.redis_server import CHANNEL_DB, redis_url
+from tests.support.wechat_channel import APP_ID, APP_SECRET
+
 
 @pytest.fixture
 def redis_prefix():
-    """A key prefix of this test's own; its keys are deleted afterwards."""
+    """A key prefix of this test's own in the machine's Redis; its keys are deleted afterwards."""
+    url = redis_url(CHANNEL_DB)
     prefix = f"test:wechat:{uuid.uuid4().hex}:"
     yield prefix
-    client = redis.Redis.from_url(REDIS_URL)
+    client = redis.Redis.from_url(url)
     keys = list(client.scan_iter(match=prefix + "*"))
     if keys:
         client.delete(*keys)
     client.close()
 
-@pytest.fixture(params=["memory", "redis"])
-async def state(request, redis_prefix):
-    store = MemoryState() if request.param == "memory" else RedisState(REDIS_URL, prefix=redis_prefix)
+
+@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
+async def state(request):
+    """The channel's state in the process, and in Redis (marked `redis`)."""
+    if request.param == "memory":
+        store = MemoryState()
+    else:
+        store = RedisState(redis_url(CHANNEL_DB), prefix=request.getfixturevalue("redis_prefix"))
     yield store
     await store.close()
+
 
 @pytest.fixture
 def fake_api():

@@ -7,7 +7,7 @@ import pytest
 
 from bot.channels.wechat.api_client import CustomerServiceClient, WeChatAPIError, mask_secrets
 from bot.channels.wechat.state import MemoryState
-from tests.channels.harness import APP_ID, APP_SECRET as SECRET
+from tests.support.wechat_channel import APP_ID, APP_SECRET as SECRET
 
 
 def client_for(api, state=None, secret=SECRET):

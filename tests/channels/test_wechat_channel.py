@@ -10,8 +10,10 @@ from bot.channels.wechat import replies
 from bot.channels.wechat.channel import MAX_BODY_BYTES, WeChatConfig
 from bot.channels.wechat.crypto import MessageCrypto, signature
 from bot.channels.wechat.state import HANDED_OFF, REPLIED, Outcome, RedisState, hashed
-from tests.channels.harness import AES_KEY, APP_ID, REDIS_URL, TOKEN, FakeAssistant, make_channel, serve
-from tests.channels.wechat_server import (
+from tests.support.redis_server import CHANNEL_DB, redis_url
+from tests.support.wait import wait_until_async
+from tests.support.wechat_channel import AES_KEY, APP_ID, TOKEN, FakeAssistant, make_channel, serve
+from tests.support.wechat_server import (
     ACCOUNT, BILLION_LAUGHS, EXTERNAL_ENTITY, WeChatServer, event_xml, image_xml, text_xml, voice_xml,
 )
 
@@ -233,26 +235,48 @@ async def test_a_retried_message_is_answered_from_the_first_turn(client):
     assert assistant.texts == ["怎么激活"]
 
 
-@pytest.mark.parametrize("store", ["memory", "redis"])
-async def test_concurrent_retries_while_the_first_is_in_flight(client, store, redis_prefix):
-    assistant = FakeAssistant(delay=1.0)
-    state = RedisState(REDIS_URL, prefix=redis_prefix) if store == "redis" else None
+def waits_of(state) -> list:
+    """Records each request that waits for another request's turn (a retry) on `state`."""
+    waits = []
+    wait_outcome = state.wait_outcome
+
+    async def recorded(message_id, timeout):
+        waits.append(message_id)
+        return await wait_outcome(message_id, timeout)
+
+    state.wait_outcome = recorded
+    return waits
+
+
+async def test_concurrent_retries_while_the_first_is_in_flight(client, state):
+    """Both retries wait while the first turn certainly still runs (the assistant
+    answers only once they do): one turn, the same answer three times."""
+    assistant = FakeAssistant(held=True)
+    waits = waits_of(state)
     xml = text_xml("oUserA", "怎么激活")
-    async with serve(make_channel(state=state), assistant) as url:
+    async with serve(make_channel(state=state, reply_seconds=60), assistant) as url:
         first = asyncio.ensure_future(say(client, url, xml))
-        await asyncio.sleep(0.2)
-        answers = await asyncio.gather(first, say(client, url, xml), say(client, url, xml))
+        await wait_until_async(lambda: assistant.received, "the first request's turn")
+        retries = [asyncio.ensure_future(say(client, url, xml)) for _ in range(2)]
+        await wait_until_async(lambda: len(waits) == 2, "both retries waiting for the first turn")
+        assistant.release()
+        answers = await asyncio.gather(first, *retries)
     assert answers == ["answer to 怎么激活"] * 3
     assert assistant.texts == ["怎么激活"]
 
 
+@pytest.mark.redis
 async def test_two_replicas_sharing_redis_run_a_message_once(client, redis_prefix):
-    assistant = FakeAssistant(delay=0.8)
+    assistant = FakeAssistant(held=True)
     xml = text_xml("oUserA", "挂失")
-    stores = [RedisState(REDIS_URL, prefix=redis_prefix) for _ in range(2)]
-    async with serve(make_channel(state=stores[0]), assistant) as url_a, \
-            serve(make_channel(state=stores[1]), assistant) as url_b:
-        answers = await asyncio.gather(say(client, url_a, xml), say(client, url_b, xml), say(client, url_b, xml))
+    stores = [RedisState(redis_url(CHANNEL_DB), prefix=redis_prefix) for _ in range(2)]
+    waits = [waits_of(store) for store in stores]
+    async with serve(make_channel(state=stores[0], reply_seconds=60), assistant) as url_a, \
+            serve(make_channel(state=stores[1], reply_seconds=60), assistant) as url_b:
+        requests = [asyncio.ensure_future(say(client, url, xml)) for url in (url_a, url_b, url_b)]
+        await wait_until_async(lambda: len(waits[0]) + len(waits[1]) == 2, "two requests waiting for the third's turn")
+        assistant.release()
+        answers = await asyncio.gather(*requests)
     assert answers == ["answer to 挂失"] * 3
     assert assistant.texts == ["挂失"]
 
@@ -272,18 +296,22 @@ async def test_a_retried_event_is_handled_once(client):
 # the slow path: `success` now, the answer by the customer-service API
 
 async def test_a_slow_turn_answers_success_and_delivers_by_the_api(client, fake_api):
-    assistant = FakeAssistant(delay=1.5)
+    """The assistant answers only when the test releases it: a `success` is
+    certainly given while the turn still runs, however slow the machine."""
+    assistant = FakeAssistant(held=True)
     channel = make_channel(api_base=fake_api.base_url, reply_seconds=0.5)
     xml = text_xml("oSlowUser", "慢问题")
     async with serve(channel, assistant) as url:
-        started = time.monotonic()
-        assert await say(client, url, xml) is None  # `success`
-        assert time.monotonic() - started < 1.4
-        assert await say(client, url, xml) is None  # a retry: `success` at once, no second turn
+        assert await say(client, url, xml) is None  # `success` at the deadline
+        assert await say(client, url, xml) is None  # a retry: `success`, no second turn
+        assert fake_api.sent == []
+        assistant.release()
         sent = await fake_api.sent_messages(1)
         assert sent == [{"touser": "oSlowUser", "msgtype": "text", "text": {"content": "answer to 慢问题"}}]
         assert await say(client, url, xml) is None  # a retry after delivery: still `success`
+        assistant.hold()
         assert await say(client, url, text_xml("oSlowUser", "又一个慢问题")) is None
+        assistant.release()
         await fake_api.sent_messages(2)
     assert [m["text"]["content"] for m in fake_api.sent] == ["answer to 慢问题", "answer to 又一个慢问题"]
     assert assistant.texts == ["慢问题", "又一个慢问题"]

@@ -6,7 +6,7 @@ import pytest
 from bot.channels.wechat.messages import (
     MalformedMessage, encrypted_field, encrypted_reply, parse_message, text_reply,
 )
-from tests.channels.wechat_server import BILLION_LAUGHS, EXTERNAL_ENTITY
+from tests.support.wechat_server import BILLION_LAUGHS, EXTERNAL_ENTITY
 
 TEXT = (
     b"<xml><ToUserName><![CDATA[gh_10f6c3c3ac5a]]></ToUserName>\n"

@@ -5,9 +5,11 @@ import httpx
 import pytest
 
 from bot.channels.wechat import replies
-from tests.conftest import UNCLEAR, start_product
-from tests.channels.fake_wechat_api import FakeWeChatAPI
-from tests.channels.wechat_server import WeChatServer, event_xml, image_xml, text_xml, voice_xml
+from tests.support.fake_wechat_api import FakeWeChatAPI
+from tests.support.product import UNCLEAR, start_product
+from tests.support.wechat_server import WeChatServer, event_xml, image_xml, text_xml, voice_xml
+
+pytestmark = pytest.mark.product
 
 HAN = re.compile(r"[\u4e00-\u9fff]")
 
@@ -111,9 +113,15 @@ def test_refusals_through_the_rasa_server(wechat, url):
                       content=b"<xml><oops", timeout=30).status_code == 403
 
 
-def test_the_logs_hold_no_openid_or_message_text(product):
+def test_the_logs_hold_no_openid_or_message_text(product, wechat, url):
+    openid, question = "oWeChatPrivate000000000000001", "补卡以后原来的卡号还能用吗"
+    assert "姓名" in send(wechat, url, text_xml(openid, "帮我查一下社保卡状态"))
+    assert "身份证号码" in send(wechat, url, text_xml(openid, "张三"))
+    assert "验证码" in send(wechat, url, text_xml(openid, "11010519491231002X"))
+    assert send(wechat, url, text_xml(openid, question))  # an FAQ in the middle of the form is answered
+    assert len(user_events(product, openid)) == 4  # every message reached the assistant
     logs = "".join(p.read_text(errors="replace") for p in (product.output.parent / "log").glob("*"))
     assert "Rasa server is up and running" in logs
     logs += product.output.read_text(errors="replace")
-    for secret in ("oWeChatAlice00000000000000001", "11010519491231002X", "补卡要带什么材料"):
+    for secret in (openid, "11010519491231002X", question):
         assert secret not in logs

@@ -1,14 +1,17 @@
 """De-duplication, options, parts and the access token: in memory and in Redis."""
 import asyncio
 
+import pytest
 import redis
+import redis.asyncio
 
 from bot.channels.wechat.replies import Option
 from bot.channels.wechat.state import (
     HANDED_OFF, NONCE_NEW, NONCE_OTHER_MESSAGE, NONCE_SAME_MESSAGE, PENDING, REPLIED, MemoryState, Outcome,
     RedisState, hashed, state_for,
 )
-from tests.channels.harness import REDIS_URL
+from tests.support.redis_server import CHANNEL_DB, redis_url
+from tests.support.wait import wait_until_async
 
 
 async def test_only_the_first_claim_of_a_message_wins(state):
@@ -62,13 +65,14 @@ async def test_access_token(state):
     assert await state.access_token("wx1") is None
 
 
+@pytest.mark.redis
 async def test_redis_keys_are_prefixed_and_hold_no_openid(redis_prefix):
-    store = RedisState(REDIS_URL, prefix=redis_prefix)
+    store = RedisState(redis_url(CHANNEL_DB), prefix=redis_prefix)
     await store.set_options("oAliceOpenID", [Option("a", "/a")])
     await store.set_parts("oAliceOpenID", ["part"])
     await store.claim("event:oAliceOpenID:123:subscribe")
     await store.close()
-    client = redis.Redis.from_url(REDIS_URL, decode_responses=True)
+    client = redis.Redis.from_url(redis_url(CHANNEL_DB), decode_responses=True)
     keys = sorted(client.scan_iter(match=redis_prefix + "*"))
     client.close()
     assert keys == sorted([
@@ -79,13 +83,27 @@ async def test_redis_keys_are_prefixed_and_hold_no_openid(redis_prefix):
     assert not any("oAlice" in key for key in keys)
 
 
+@pytest.mark.redis
 async def test_redis_entries_expire(redis_prefix):
-    store = RedisState(REDIS_URL, prefix=redis_prefix)
-    await store.set_access_token("wx1", "token", ttl=0.2)
-    assert await store.access_token("wx1") == "token"
-    await asyncio.sleep(0.4)
-    assert await store.access_token("wx1") is None
-    await store.close()
+    """Redis keeps the time itself: the lifetime given is the key's, to the millisecond,
+    and a key past it is gone (waited for, not slept for)."""
+    store = RedisState(redis_url(CHANNEL_DB), prefix=redis_prefix)
+    client = redis.asyncio.Redis.from_url(redis_url(CHANNEL_DB))
+    try:
+        await store.set_access_token("wx1", "token", ttl=60)
+        assert await store.access_token("wx1") == "token"
+        [key] = [k async for k in client.scan_iter(match=redis_prefix + "*")]
+        assert 50_000 < await client.pttl(key) <= 60_000  # seconds given, milliseconds kept
+        await store.set_access_token("wx1", "token", ttl=0.3)
+        await wait_until_async(lambda: _gone(client, key), "the expired key to be gone")
+        assert await store.access_token("wx1") is None
+    finally:
+        await client.close()
+        await store.close()
+
+
+async def _gone(client, key) -> bool:
+    return not await client.exists(key)
 
 
 async def test_memory_entries_expire_and_are_bounded():
@@ -102,7 +120,7 @@ async def test_memory_entries_expire_and_are_bounded():
 
 def test_state_for_chooses_redis_only_with_a_url():
     assert isinstance(state_for(""), MemoryState)
-    assert isinstance(state_for(REDIS_URL), RedisState)
+    assert isinstance(state_for("redis://127.0.0.1:1/0"), RedisState)  # connects at first use only
 
 
 async def test_a_nonce_is_bound_to_the_first_message_it_signed(state):

@@ -5,8 +5,8 @@ from bot.channels.wechat import replies
 from bot.channels.wechat.messages import parse_message
 from bot.channels.wechat.state import HANDED_OFF, REPLIED, MemoryState, Outcome
 from bot.channels.wechat.turns import Turns, _Turn
-from tests.channels.harness import FakeAssistant
-from tests.channels.wechat_server import text_xml
+from tests.support.wechat_channel import FakeAssistant
+from tests.support.wechat_server import text_xml
 
 
 class RecordingAPI:

@@ -1,96 +1,32 @@
-"""The product as `make cluster` runs it (2 Rasa and 2 action server replicas
-behind nginx, tracker store and backend on PostgreSQL, locks in Redis), on
-free ports, with PostgreSQL and Redis reached through TCP proxies the tests
-can cut. And the conversation every load test runs."""
+"""The cluster every fault test runs against (tests/support/cluster.py)."""
 from __future__ import annotations
 
 import contextlib
-import json
-import os
-import signal
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Dict, List
 
 import pytest
-from sqlalchemy import create_engine, text
+import redis
 
-from bot import knowledge_base
-from tests.conftest import RunningProduct, start_product
-from tests.postgres import fresh_database
-from tests.tcp_proxy import TcpProxy
-
-REDIS_DB = 13
-ASK_NAME = "为了核实您的身份，请告诉我您的姓名"
-ASK_ID = "请输入您的18位居民身份证号码。"
-CANCELLED = "好的，已取消"
-# FAQ topics asked in the middle of the form (none of them sounds like a task).
-FAQ_TOPICS = ["reissue_needs_activation", "why_reactivate", "card_number_change", "reissue_documents",
-              "after_activation_use", "abnormal_use", "legal_basis"]
-
-
-@dataclass
-class Turn:
-    text: str       # what the user sends
-    stored: str     # what the tracker store keeps of it (a name typed at the prompt is masked)
-    expect: List[str]  # texts the replies must contain
-
-
-def form_conversation() -> List[Turn]:
-    """10 turns: start a status check, give a name, ask 7 FAQ questions (each
-    answered, then the form asks for the ID number again: its state is
-    intact), cancel."""
-    topics = knowledge_base.load()
-    turns = [Turn("帮我查一下社保卡状态", "帮我查一下社保卡状态", [ASK_NAME]), Turn("张三", "张*", [ASK_ID])]
-    for key in FAQ_TOPICS:
-        entry = topics[key].entry("zh")
-        turns.append(Turn(entry.question, entry.question, [entry.answer, ASK_ID]))
-    turns.append(Turn("算了", "算了", [CANCELLED]))
-    return turns
-
-
-@dataclass
-class Cluster:
-    product: RunningProduct
-    tracker_url: str  # direct, not through the proxy
-    postgres: TcpProxy
-    redis: TcpProxy
-
-    def processes(self) -> List[Dict]:
-        return json.loads((Path(self.product.env["RUN_DIR"]) / "processes.json").read_text())
-
-    def kill(self, name: str) -> int:
-        pid = next(p["pid"] for p in self.processes() if p["name"] == name)
-        os.killpg(pid, signal.SIGKILL)
-        return pid
-
-    def stored_user_texts(self, sender: str) -> List[str]:
-        engine = create_engine(self.tracker_url)
-        try:
-            with engine.connect() as connection:
-                rows = connection.execute(text(
-                    "SELECT data FROM events WHERE sender_id = :s AND type_name = 'user' ORDER BY id"), {"s": sender})
-                return [json.loads(data)["text"] for (data,) in rows]
-        finally:
-            engine.dispose()
+from tests.support.cluster import Cluster
+from tests.support.postgres import fresh_database
+from tests.support.product import start_product
+from tests.support.redis_server import CLUSTER_DB, redis_url
+from tests.support.tcp_proxy import TcpProxy
 
 
 @pytest.fixture(scope="package")
 def cluster(tmp_path_factory):
-    import redis
-
     with contextlib.ExitStack() as stack:
         tracker_url = stack.enter_context(fresh_database("cluster_tracker"))
         backend_url = stack.enter_context(fresh_database("cluster_backend"))
         postgres = stack.enter_context(TcpProxy("127.0.0.1", 5432))
         redis_proxy = stack.enter_context(TcpProxy("127.0.0.1", 6379))
-        redis.Redis(port=6379, db=REDIS_DB).flushdb()
+        redis.Redis.from_url(redis_url(CLUSTER_DB)).flushdb()
         product = start_product(
             tmp_path_factory.mktemp("cluster"),
             RASA_REPLICAS="2", ACTION_SERVER_REPLICAS="2",
             TRACKER_DB_URL=tracker_url.replace(":5432/", f":{postgres.port}/"),
             BACKEND_DB_URL=backend_url,
-            REDIS_URL=f"redis://127.0.0.1:{redis_proxy.port}/{REDIS_DB}",
+            REDIS_URL=f"redis://127.0.0.1:{redis_proxy.port}/{CLUSTER_DB}",
         )
         stack.callback(product.stop)
         yield Cluster(product, tracker_url, postgres, redis_proxy)

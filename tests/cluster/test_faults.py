@@ -10,9 +10,12 @@ from pathlib import Path
 from typing import List, Optional, Tuple
 
 import httpx
+import pytest
 
-from tests.cluster.conftest import ASK_ID, ASK_NAME, Turn, form_conversation
-from tests.conftest import REST_HEADERS
+from tests.support.cluster import ASK_ID, ASK_NAME, Turn, form_conversation
+from tests.support.product import REST_HEADERS
+
+pytestmark = [pytest.mark.cluster, pytest.mark.product, pytest.mark.postgres, pytest.mark.redis]
 
 CONVERSATIONS = 30
 

@@ -1,5 +1,6 @@
 """Hostile inputs (hypothesis strategies and fixed bodies) and the checks every
-answer must pass: below 500, in time, and in the documented shape."""
+answer must pass: below 500, in time, and in the documented shape; and the
+product answering normally afterwards."""
 from __future__ import annotations
 
 import json
@@ -7,6 +8,8 @@ from typing import Optional
 
 import httpx
 from hypothesis import HealthCheck, settings, strategies as st
+
+from tests.support.wechat_server import text_xml
 
 TIMEOUT = 30.0  # a request that hangs fails its test instead of blocking it
 MB = 1024 * 1024
@@ -94,6 +97,29 @@ def json_error(response: httpx.Response) -> None:
 def below_500(response: httpx.Response, request: str) -> None:
     assert response.status_code < 500, (
         f"{request} -> {response.status_code}: {response.text[:500]!r}")
+
+
+QUESTION = "补办的社保卡需要重新激活吗?"
+
+
+def answers_normally(product, wechat) -> None:
+    """Every server answers a real question as before: the REST channel, the
+    widget's page, the WeChat channel (in safe mode)."""
+    answer = product.say("fuzz-after", QUESTION)
+    assert any("激活" in (reply.get("text") or "") for reply in answer), answer
+
+    page = httpx.get(f"{product.web_url}/", timeout=TIMEOUT)
+    assert page.status_code == 200 and "text/html" in page.headers["content-type"]
+
+    params, body = wechat.request(text_xml("oFuzzAfter0000000000000000001", QUESTION), safe=True)
+    reply = None
+    for _ in range(3):  # as WeChat retries: a slow first turn answers `success`, a retry gets the answer
+        response = httpx.post(f"{product.rasa_url}/webhooks/wechat/webhook", params=params, content=body,
+                              timeout=TIMEOUT)
+        reply = wechat.read_reply(response.status_code, response.text, safe=True)
+        if reply is not None:
+            break
+    assert reply and "激活" in reply, reply
 
 
 def wait_until_up(url: str, seconds: float = 180.0) -> None:

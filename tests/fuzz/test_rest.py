@@ -11,7 +11,8 @@ from tests.fuzz.hostile import (
     EMOJI, FUZZ, MB, TIMEOUT, below_500, content_types, encode, headers_with, hostile_bodies, json_error,
     nasty_text, nested, wait_until_up,
 )
-from tests.fuzz.conftest import processes
+
+pytestmark = [pytest.mark.product, pytest.mark.fuzz]
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +59,7 @@ def test_well_shaped_messages_of_any_text(product, client, sender, message, meta
     b'{"sender": "fuzz-ok", "message": "\\ud800"}',
 ])
 def test_a_lone_surrogate_is_refused_or_answered_without_killing_the_server(product, client, body):
-    rasa_pid = processes(product)["rasa server"]
+    rasa_pid = product.processes()["rasa server"]
     try:
         response = client.post("/webhooks/rest/webhook", content=body, headers={"Content-Type": "application/json"})
         check(response, f"POST rest {body!r}")
@@ -66,7 +67,7 @@ def test_a_lone_surrogate_is_refused_or_answered_without_killing_the_server(prod
         raise AssertionError(f"POST rest {body!r}: no answer ({error!r})") from error
     finally:
         wait_until_up(product.rasa_url)
-    assert processes(product)["rasa server"] == rasa_pid, f"POST rest {body!r} killed the Rasa server"
+    assert product.processes()["rasa server"] == rasa_pid, f"POST rest {body!r} killed the Rasa server"
 
 
 @pytest.mark.parametrize("message, status", [

@@ -6,10 +6,13 @@ import pytest
 from hypothesis import given, strategies as st
 
 from bot.channels.wechat.crypto import signature
-from tests.channels.wechat_server import ACCOUNT, BILLION_LAUGHS, EXTERNAL_ENTITY, WeChatServer, text_xml
 from tests.fuzz.hostile import (
     FUZZ, MB, TIMEOUT, below_500, content_types, encode, headers_with, hostile_bodies, json_error, nasty_text,
 )
+from tests.support.wait import wait_until
+from tests.support.wechat_server import ACCOUNT, BILLION_LAUGHS, EXTERNAL_ENTITY, WeChatServer, text_xml
+
+pytestmark = [pytest.mark.product, pytest.mark.fuzz]
 
 PASSWD = "root:x:0:0"  # the first line of /etc/passwd
 URL = "/webhooks/wechat/webhook"
@@ -19,12 +22,6 @@ URL = "/webhooks/wechat/webhook"
 def client(product):
     with httpx.Client(base_url=product.rasa_url, timeout=TIMEOUT) as client:
         yield client
-
-
-@pytest.fixture(scope="module")
-def wechat(product):
-    env = product.env
-    return WeChatServer(env["WECHAT_TOKEN"], env["WECHAT_APP_ID"], env["WECHAT_ENCODING_AES_KEY"])
 
 
 def check(response: httpx.Response, what: str, allowed=(200, 400, 403, 413)) -> None:
@@ -139,13 +136,18 @@ PARAMETER_ENTITY = (b'<?xml version="1.0"?><!DOCTYPE xml [<!ENTITY % ext SYSTEM 
 DTD_ONLY = b'<?xml version="1.0"?><!DOCTYPE xml SYSTEM "http://127.0.0.1:1/x.dtd"><xml><MsgType>text</MsgType></xml>'
 QUADRATIC = (b'<?xml version="1.0"?><!DOCTYPE xml [<!ENTITY a "' + b"x" * 20000 + b'">]><xml><Content>'
              + b"&a;" * 2000 + b"</Content></xml>")
-XINCLUDE = (b'<xml xmlns:xi="http://www.w3.org/2001/XInclude"><ToUserName>gh</ToUserName><FromUserName>o'
-            b'</FromUserName><CreateTime>1</CreateTime><MsgType>text</MsgType><Content><xi:include '
-            b'href="file:///etc/passwd" parse="text"/></Content></xml>')
 DEEP = b"<xml>" + b"<a>" * 6000 + b"</a>" * 6000 + b"</xml>"  # under 64 KiB even encrypted
 BROKEN = [b"<xml><ToUserName>gh</ToUserName>", b"<xml><a></b></xml>", b"<xml>\x00</xml>", b"<?xml?>",
           b"<xml><![CDATA[</xml>", b"\xef\xbb\xbf<xml/>", b"<xml>\xff\xfe</xml>", b"</xml>"]
 HOSTILE_XML = [BILLION_LAUGHS, EXTERNAL_ENTITY, HTTP_ENTITY, PARAMETER_ENTITY, DTD_ONLY, QUADRATIC, DEEP, *BROKEN]
+
+
+def xinclude_message(openid: str, before: str) -> str:
+    """A text message whose Content is `before`, then an XInclude of /etc/passwd."""
+    return text_xml(openid, before).replace(
+        f"<Content><![CDATA[{before}]]></Content>",
+        f'<Content xmlns:xi="http://www.w3.org/2001/XInclude">{before}'
+        '<xi:include href="file:///etc/passwd" parse="text"/></Content>')
 
 
 @pytest.mark.parametrize("body", HOSTILE_XML, ids=lambda b: b[:40].decode("latin-1"))
@@ -162,10 +164,18 @@ def test_xml_bombs_entities_and_broken_xml(client, wechat, body, mode):
     check(response, f"POST wechat {mode} {body[:80]!r}", allowed=(expected,))
 
 
-def test_xinclude_is_never_followed(client, wechat):
-    """XInclude is not processed: the text message is answered without the file."""
-    params, content = safe_envelope(wechat, wechat.crypto.encrypt(XINCLUDE.decode()))
-    check(client.post(URL, params=params, content=content), "XInclude", allowed=(200, 400))
+def test_xinclude_is_never_followed(product, client, wechat):
+    """XInclude is not processed: the assistant is told the text before the
+    include and nothing of the file. The reply is encrypted and never echoes
+    the message, so the stored conversation is where this shows."""
+    openid = "oFuzzXInclude000000000000001"
+    xml = xinclude_message(openid, "补卡要带什么材料")
+    assert "xi:include" in xml
+    params, content = safe_envelope(wechat, wechat.crypto.encrypt(xml))
+    check(client.post(URL, params=params, content=content), "XInclude", allowed=(200,))
+    # A turn slower than WeChat's deadline answers `success` and goes on: wait for it to be stored.
+    stored = wait_until(lambda: product.stored_user_texts(openid), "the message in the tracker store")
+    assert stored == ["补卡要带什么材料"]
 
 
 @pytest.mark.parametrize("wrapper", ["dtd", "entity"])

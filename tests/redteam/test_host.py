@@ -18,7 +18,9 @@ import yaml
 from bot.paths import ROOT
 from bot.rasa_server import MAX_BODY_BYTES
 from bot.service_auth import ACTION_SECRET_HEADER, REST_SECRET_HEADER
-from tests.conftest import ACTION_HEADERS
+from tests.support.product import ACTION_HEADERS
+
+pytestmark = pytest.mark.product
 
 SECRET_SETTINGS = ("RASA_AUTH_TOKEN", "BACKEND_SERVICE_TOKEN", "REST_CHANNEL_SECRET", "ACTION_SERVER_SECRET",
                    "SLOT_SEAL_KEY", "WEB_SECRET_KEY", "BACKEND_ID_HASH_KEY", "WECHAT_TOKEN", "WECHAT_APP_SECRET",

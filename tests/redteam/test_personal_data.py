@@ -17,8 +17,10 @@ from sqlalchemy import select
 
 from bot.backend.models import Holder, IdempotencyRecord
 from bot.pii import check_character
-from tests.backend.conftest import start_backend
-from tests.conftest import start_product
+from tests.support.backend import start_backend
+from tests.support.product import start_product
+
+pytestmark = pytest.mark.product
 
 LI_NAME, LI_ID, LI_PHONE = "李四", "440524188001010014", "13800000002"
 ID_FORMS = ["440524 18800101 0014", "4405 2418 8001 0100 14", "440524-18800101-0014",

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.backend.models import SmsMessage
-from tests.backend.conftest import new_id_number, start_backend
+from tests.support.backend import new_id_number, start_backend
 
 LEAKED = [("李四", "440524188001010014"), ("李四", "110105194912310021"), ("王五", new_id_number()),
           ("张三", "440524188001010014")]  # a holder, a bad check character, nobody, a holder's ID with another name

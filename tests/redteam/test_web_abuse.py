@@ -18,10 +18,8 @@ import pytest
 
 from bot.web.rate_limit import ADDRESS_TURNS, NEW_SESSIONS, SESSION_TURNS
 from bot.web.sessions import SENDER_PREFIX, ChatSessions
-from tests.web.conftest import start_web
-
-SECRET = "test-web-secret-key"  # tests/web/conftest.py's WEB_SECRET_KEY
-REDIS_URL = "redis://127.0.0.1:6379/0"
+from tests.support.redis_server import WEB_DB, redis_url
+from tests.support.web import WEB_SECRET_KEY as SECRET, start_web
 
 
 def an_address() -> str:
@@ -56,7 +54,7 @@ def replicas(tmp_path_factory):
     """Two web processes sharing one Redis, as in `make cluster`."""
     directory = tmp_path_factory.mktemp("replicas")
     servers = [start_web(directory, f"sqlite:///{directory / 'staff.db'}", WEB_PROXIES_COUNT="1",
-                         REDIS_URL=REDIS_URL) for _ in range(2)]
+                         REDIS_URL=redis_url(WEB_DB)) for _ in range(2)]
     yield servers
     for server in servers:
         server.group.stop()
@@ -119,6 +117,7 @@ def test_an_idle_session_is_over(web):
         assert client.get("/api/chat/history", headers={"X-Chat-Session": fresh}).status_code == 503  # Rasa down
 
 
+@pytest.mark.redis
 def test_limits_and_ended_sessions_are_shared_by_replicas_through_redis(replicas):
     first, second = replicas
     address = an_address()
@@ -146,6 +145,7 @@ def open_tickets(product) -> list:
     return response.json()["tickets"]
 
 
+@pytest.mark.product
 def test_a_second_handoff_in_a_conversation_opens_nothing(product):
     before = len(open_tickets(product))
     with httpx.Client(base_url=product.web_url, timeout=60) as chat:
@@ -165,6 +165,7 @@ def test_a_second_handoff_in_a_conversation_opens_nothing(product):
     assert "127.0.0.1" not in conversation + client
 
 
+@pytest.mark.product
 def test_one_client_opens_a_few_tickets_an_hour(product):
     """The backend counts tickets per client reference (what the web process
     derives from the address): past the hourly share, 429 and nothing opened."""

@@ -9,15 +9,16 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.channels.wechat_server import WeChatServer, text_xml
+from tests.support.wechat_server import WeChatServer, text_xml
+
+pytestmark = pytest.mark.product
 
 QUESTION = "补办的社保卡需要重新激活吗?"
 
 
 @pytest.fixture(scope="module")
 def wechat(product):
-    env = product.env
-    return WeChatServer(env["WECHAT_TOKEN"], env["WECHAT_APP_ID"], env["WECHAT_ENCODING_AES_KEY"])
+    return WeChatServer.of(product.env)
 
 
 def post(product, params, body) -> httpx.Response:

@@ -12,14 +12,18 @@ import httpx
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from tests.conftest import UNCLEAR
-from tests.web.conftest import STAFF_PASSWORD, STAFF_USER, start_web
+from tests.support.markers import require
+from tests.support.product import UNCLEAR
+from tests.support.web import STAFF_PASSWORD, STAFF_USER, start_web
+
+pytestmark = [pytest.mark.browser, pytest.mark.product]
 
 expect.set_options(timeout=30_000)  # a turn may take a few seconds on a busy 2-core machine
 
 
 @pytest.fixture(scope="module")
 def browser():
+    require("browser", "starts Chromium")
     executable = shutil.which("chromium")
     if executable is None:
         pytest.fail("Debian's chromium is not installed (scripts/ensure_services.sh installs it)")
@@ -95,10 +99,13 @@ def test_ask_click_a_quick_reply_and_find_it_all_after_a_reload(product, open_pa
 
 def test_the_typing_indicator_shows_while_waiting(product, open_page):
     page = open_page(product.web_url + "/")
-    page.route("**/api/chat/messages", lambda route: (page.wait_for_timeout(1500), route.continue_()))
+    held = []  # the turn's request, held until the indicator was seen
+    page.route("**/api/chat/messages", held.append)
     ask(page, "补卡要带什么材料", wait=False)
     expect(page.get_by_role("status").filter(has_text="助手正在输入")).to_be_attached()
     expect(page.locator(".hd-typing")).to_be_visible()
+    assert len(held) == 1  # still waiting for the answer
+    held[0].continue_()
     expect(last_bot(page)).to_contain_text("身份证")
     expect(page.locator(".hd-typing")).to_be_hidden()
 
@@ -141,17 +148,20 @@ def test_html_in_a_message_is_shown_as_text_and_never_run(product, open_page):
 
 def test_enter_that_confirms_an_input_method_candidate_does_not_send(product, open_page):
     page = open_page(product.web_url + "/")
+    sent = []  # every message the page posts, in order
+    page.on("request", lambda request: sent.append(request.post_data_json["message"])
+            if request.url.endswith("/api/chat/messages") and request.method == "POST" else None)
     box = page.get_by_label("您的问题")
     box.fill("bu ka")
     box.dispatch_event("keydown", {"key": "Enter", "code": "Enter", "isComposing": True, "bubbles": True})
     box.dispatch_event("keydown", {"key": "Enter", "code": "Enter", "keyCode": 229, "bubbles": True})
-    page.wait_for_timeout(500)
-    expect(page.locator(".hd-user")).to_have_count(0)
     expect(box).to_have_value("bu ka")
     box.fill("补卡")
     box.press("Enter")  # a plain Enter sends
     idle(page)
+    # Had a composing Enter sent "bu ka", it would have gone first: the page sends in order.
     expect(page.locator(".hd-user .hd-bubble")).to_have_text(["补卡"])
+    assert sent == ["补卡"]
 
 
 def test_english_browser_gets_english_labels(product, open_page):

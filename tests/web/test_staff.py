@@ -3,10 +3,10 @@ SQLite and on PostgreSQL (the `web` fixture; Rasa and the backend are down,
 so the search ranks by keywords and the tickets are unavailable)."""
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 import subprocess
 import sys
-
-import datetime as dt
 
 import pytest
 
@@ -17,14 +17,15 @@ from bot.web.config import (
     LOGIN_FIRST_DELAY_SECONDS,
 )
 from bot.web.staff.store import utcnow
-from tests.web.conftest import STAFF_PASSWORD, STAFF_USER, login, start_web
+from tests.support.web import STAFF_PASSWORD, STAFF_USER, login, start_web
 
 
 @pytest.fixture(autouse=True)
-def no_failed_logins(web):
-    """Each test starts with an empty throttle (all tests come from 127.0.0.1)."""
-    web.execute("DELETE FROM staff_login_failures")
-    yield
+def no_failed_logins(request):
+    """Each test of the shared `web` starts with an empty throttle (all tests come
+    from 127.0.0.1); a test that starts a web process of its own runs once, not per `web`."""
+    if "web" in request.fixturenames:
+        request.getfixturevalue("web").execute("DELETE FROM staff_login_failures")
 
 
 def error_code(response, status):
@@ -49,7 +50,10 @@ def test_login_sets_a_strict_http_only_cookie_and_logout_ends_the_session(web):
         for flag in ("HttpOnly", "SameSite=Strict", "Path=/", "Max-Age=28800"):
             assert flag in cookie
         token = client.cookies["staff_session"]
-        assert web.scalar("SELECT count(*) FROM staff_sessions WHERE token_hash = :t", t=token) == 0  # stored hashed
+        # Stored hashed: a row holds the token's SHA-256, none the token itself.
+        hashed = hashlib.sha256(token.encode()).hexdigest()
+        assert web.scalar("SELECT count(*) FROM staff_sessions WHERE token_hash = :t", t=hashed) == 1
+        assert web.scalar("SELECT count(*) FROM staff_sessions WHERE token_hash = :t", t=token) == 0
         assert client.get("/api/staff/me").json()["username"] == STAFF_USER
         assert client.get("/staff").status_code == 200
 
@@ -94,7 +98,8 @@ def test_login_from_another_origin_is_refused(web):
 
 def test_a_session_expires(web):
     with web.client() as client:
-        login(client)
+        assert login(client).status_code == 200
+        assert client.get("/api/staff/me").json()["username"] == STAFF_USER  # the session works
         web.execute("UPDATE staff_sessions SET expires_at = :t", t="2000-01-01 00:00:00")
         assert error_code(client.get("/api/staff/me"), 401) == "login_required"
         assert client.get("/staff").status_code == 303

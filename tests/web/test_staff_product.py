@@ -9,7 +9,9 @@ import httpx
 import pytest
 
 from bot.web.faq_search import MIN_MODEL_CONFIDENCE
-from tests.web.conftest import login
+from tests.support.web import login
+
+pytestmark = pytest.mark.product
 
 
 @pytest.fixture(scope="module")

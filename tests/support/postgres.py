@@ -2,9 +2,9 @@
 
 They connect as the role `helpdesk` with the password libpq reads from
 PGPASSFILE (both made by scripts/ensure_services.sh; the server's own
-authentication rules are not touched). Without a reachable server, tests that
-need one fail when CI is set (CI must test PostgreSQL; scripts/ensure_services.sh
-starts it) and skip otherwise.
+authentication rules are not touched). Like every service the tests use, a
+server that does not answer fails the test that needs it: `make test` brings it
+up (scripts/ensure_services.sh), `make test-fast` runs no test marked `postgres`.
 """
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ import secrets
 from typing import Iterator
 
 import pytest
+
+from tests.support.markers import require
 
 PG_HOST = "127.0.0.1"
 PG_PORT = 5432
@@ -41,15 +43,14 @@ def postgres_admin():
 
 
 def unavailable(reason: str) -> None:
-    message = f"PostgreSQL on {PG_HOST}:{PG_PORT} (database {PG_ADMIN_DB}) is not reachable: {reason}"
-    if os.environ.get("CI"):
-        pytest.fail(message + " (CI is set: PostgreSQL is required; scripts/ensure_services.sh starts it)")
-    pytest.skip(message)
+    pytest.fail(f"PostgreSQL on {PG_HOST}:{PG_PORT} (database {PG_ADMIN_DB}) is not reachable: {reason}; "
+                "scripts/ensure_services.sh starts it (make test runs it)", pytrace=False)
 
 
 @contextlib.contextmanager
 def fresh_database(prefix: str, host: str = PG_HOST, port: int = PG_PORT) -> Iterator[str]:
     """A new, empty database (its SQLAlchemy URL through host:port), dropped afterwards."""
+    require("postgres", "uses PostgreSQL")
     admin, user = postgres_admin()
     if admin is None:
         unavailable(user)

@@ -67,6 +67,11 @@ class WeChatServer:
         self.token = token
         self.crypto = MessageCrypto(token, encoding_aes_key, app_id)
 
+    @classmethod
+    def of(cls, env: Dict[str, str]) -> "WeChatServer":
+        """WeChat's side of the account a product's settings (`env`) configure."""
+        return cls(env["WECHAT_TOKEN"], env["WECHAT_APP_ID"], env["WECHAT_ENCODING_AES_KEY"])
+
     def url_params(self, timestamp: Optional[str] = None, nonce: Optional[str] = None) -> Dict[str, str]:
         """A signed URL's parameters; like WeChat, a fresh random nonce for each request."""
         timestamp = timestamp or str(int(time.time()))

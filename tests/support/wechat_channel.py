@@ -10,7 +10,6 @@ from sanic import Sanic
 
 from bot.channels.wechat.channel import WeChatConfig, WeChatInput
 
-REDIS_URL = "redis://127.0.0.1:6379/0"  # redis-server on this machine (and in CI)
 APP_ID, APP_SECRET = "wx0123456789abcdef", "test-wechat-app-secret"
 TOKEN, AES_KEY = "test-wechat-token", "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
 _app_numbers = itertools.count()
@@ -20,19 +19,31 @@ Sanic.test_mode = True
 
 
 class FakeAssistant:
-    """Stands in for Rasa's on_new_message: records what it is told and answers."""
+    """Stands in for Rasa's on_new_message: records what it is told and answers.
+    A `held` assistant answers nothing until the test calls release(): a turn
+    that is certainly still running, whatever the machine's speed."""
 
-    def __init__(self, answer=None, delay: float = 0.0) -> None:
+    def __init__(self, answer=None, delay: float = 0.0, held: bool = False) -> None:
         self.received: List[UserMessage] = []
         self.answer = answer or (lambda text: [{"text": f"answer to {text}"}])
         self.delay = delay
+        self.released = asyncio.Event()
+        if not held:
+            self.released.set()
 
     @property
     def texts(self) -> List[str]:
         return [m.text for m in self.received]
 
+    def hold(self) -> None:
+        self.released.clear()
+
+    def release(self) -> None:
+        self.released.set()
+
     async def __call__(self, message: UserMessage) -> None:
         self.received.append(message)
+        await self.released.wait()
         await asyncio.sleep(self.delay)
         for reply in self.answer(message.text):
             if isinstance(reply, Exception):
