@@ -1,10 +1,19 @@
 """The guided flows over the REST channel, against the product as `make run`
-starts it (real backend with the demo data, real action server)."""
+starts it (real backend with the demo data, real action server).
+
+That nothing a citizen typed here (names, ID numbers right and wrong, codes,
+a password) is left in clear text in any table, log or output file is checked
+once every test of the session has typed its part (tests/personal_values.py)."""
 import json
 import sqlite3
-from pathlib import Path
 
-from tests.test_end_to_end import texts
+import pytest
+
+from tests import personal_values
+from tests.support.product import texts
+
+# A product of its own: these tests activate demo holders' cards and lock an identity for 30 minutes.
+pytestmark = [pytest.mark.product, pytest.mark.own_product]
 
 # Demo holders (bot/backend/seed.py) whose card waits for activation.
 LI_SI = ("李四", "440524188001010014", "13800000002", "****0102")  # a reissued card
@@ -15,7 +24,7 @@ def _activate(product, sender, holder):
     name, id_number, phone, card = holder
     assert "姓名" in texts(product.say(sender, "帮我激活社保卡"))
     assert "身份证号码" in texts(product.say(sender, name))
-    wrong = id_number[:-1] + ("0" if id_number[-1] != "0" else "1")
+    wrong = personal_values.typed(id_number[:-1] + ("0" if id_number[-1] != "0" else "1"), "ID number")
     assert "校验码" in texts(product.say(sender, wrong))  # the specific reason, then asked again
     sent = texts(product.say(sender, id_number))
     # The same words whether or not a holder matched: no phone hint (issue 15).
@@ -39,16 +48,12 @@ def test_activation_in_chinese_then_status_without_asking_again(product):
     assert "****0102" in status and "正常使用中" in status
 
 
-def test_personal_data_never_reaches_the_tracker_store_or_the_logs(product):
-    sender = "flow-pii"
+def test_the_name_and_the_token_travel_sealed_and_the_name_is_stored_masked(product):
+    sender = "flow-sealed"
     _activate(product, sender, CHEN_JING)
-    code = product.latest_sms_code()
-    secrets = [CHEN_JING[0], CHEN_JING[1], CHEN_JING[2], code]  # name, ID number, phone, code
     with sqlite3.connect(product.env["TRACKER_DB"]) as db:
-        rows = [" ".join(str(c) for c in row) for row in db.execute("select * from events")]
         conversation = [json.loads(data) for (data,) in db.execute(
             "select data from events where sender_id = ? order by id", (sender,))]
-    assert rows
     # The name and the verification token travel between turns sealed; the
     # name typed at the prompt is stored masked.
     tokens = [e["value"] for e in conversation if e["event"] == "slot" and e["name"] == "verification_token"]
@@ -56,12 +61,6 @@ def test_personal_data_never_reaches_the_tracker_store_or_the_logs(product):
     names = [e["value"] for e in conversation if e["event"] == "slot" and e["name"] == "holder_name" and e["value"]]
     assert names[0].startswith("sealed:") and names[-1] == "陈*"
     assert "陈*" in [e["text"] for e in conversation if e["event"] == "user"]
-    for secret in secrets:
-        assert not [r for r in rows if secret in r], secret
-    for log in Path(product.env["LOG_DIR"]).glob("*"):
-        content = log.read_text(errors="replace")
-        for secret in secrets:
-            assert secret not in content, (log.name, secret)
 
 
 def test_english_status_check_answers_an_faq_mid_form_and_can_be_cancelled(product):
@@ -77,7 +76,7 @@ def test_a_typed_password_is_refused_and_a_name_can_be_corrected(product):
     sender = "flow-guards"
     product.say(sender, "我的卡丢了，快帮我挂失")
     product.say(sender, "张三")
-    warning = texts(product.say(sender, "我的密码是123456"))
+    warning = texts(product.say(sender, f"我的密码是{personal_values.typed('802731', 'password')}"))
     assert "不要在这里输入任何密码" in warning
     again = texts(product.say(sender, "名字打错了"))
     assert "姓名" in again
