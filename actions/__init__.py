@@ -1,8 +1,8 @@
 """The action server's package (loaded by `python -m rasa_sdk --actions actions`).
 
-Importing it installs the log redaction first, so no log line of the action
-server carries a clear ID number or phone number.
+Importing it installs the action server's patches first (log redaction: no
+log line of the action server carries a clear ID number or phone number).
 """
-from bot import log_redaction
+from bot.rasa_ext import bootstrap
 
-log_redaction.install()
+bootstrap.install_action_server()

@@ -9,13 +9,14 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot import pii, sealed
+from bot.privacy import slots
 
 MAX_FAILURES = 3
 # Slots that belong to one verification; cleared together.
 VERIFICATION_SLOTS = (
-    "holder_name", "id_number_masked", "sms_code", "verification_id", "phone_masked",
+    slots.HOLDER_NAME, slots.ID_NUMBER_MASKED, slots.SMS_CODE, slots.VERIFICATION_ID, slots.PHONE_MASKED,
 )
-TASK_SLOTS = ("pending_task", "pending_card_id", "awaiting_confirmation")
+TASK_SLOTS = (slots.PENDING_TASK, slots.PENDING_CARD_ID, slots.AWAITING_CONFIRMATION)
 
 _CORRECTION = re.compile(
     r"((名字|姓名).{0,4}(错|不对|有误|打错|改)|(wrong|mistyped|typo).{0,10}name|name.{0,10}(wrong|mistake))",
@@ -24,7 +25,7 @@ _CORRECTION = re.compile(
 
 
 def language(tracker: Tracker) -> str:
-    return tracker.get_slot("language") or "zh"
+    return tracker.get_slot(slots.LANGUAGE) or "zh"
 
 
 def language_before_latest_message(tracker: Tracker) -> str:
@@ -33,9 +34,9 @@ def language_before_latest_message(tracker: Tracker) -> str:
     for event in reversed(tracker.events):
         if event.get("event") == "user":
             seen_latest_user = True
-        elif seen_latest_user and event.get("event") == "slot" and event.get("name") == "language":
+        elif seen_latest_user and event.get("event") == "slot" and event.get("name") == slots.LANGUAGE:
             return event.get("value") or "zh"
-    return "zh" if not seen_latest_user else (tracker.get_slot("language") or "zh")
+    return "zh" if not seen_latest_user else (tracker.get_slot(slots.LANGUAGE) or "zh")
 
 
 def latest_text(tracker: Tracker) -> str:
@@ -58,33 +59,33 @@ def asks_to_correct_name(text: str) -> bool:
 
 def verified(tracker: Tracker, now: Optional[float] = None) -> bool:
     """A verification token (that we sealed) still valid for a minute or more."""
-    expires = tracker.get_slot("verification_expires_at")
+    expires = tracker.get_slot(slots.VERIFICATION_EXPIRES_AT)
     return (bool(expires) and float(expires) > (now or time.time()) + 60
-            and sealed.unseal(tracker.get_slot("verification_token"), tracker.sender_id) is not None)
+            and sealed.unseal(tracker.get_slot(slots.VERIFICATION_TOKEN), tracker.sender_id) is not None)
 
 
 def verification_token(tracker: Tracker) -> Optional[str]:
     """The verification token (sealed in its slot), if still valid."""
-    return sealed.unseal(tracker.get_slot("verification_token"), tracker.sender_id) if verified(tracker) else None
+    return sealed.unseal(tracker.get_slot(slots.VERIFICATION_TOKEN), tracker.sender_id) if verified(tracker) else None
 
 
 def forget_verification() -> List[Dict[Text, Any]]:
-    return clear(VERIFICATION_SLOTS + ("verification_token", "verification_expires_at", "form_failures"))
+    return clear(VERIFICATION_SLOTS + (slots.VERIFICATION_TOKEN, slots.VERIFICATION_EXPIRES_AT, slots.FORM_FAILURES))
 
 
 def count_failure(tracker: Tracker, slot: str, dispatcher: CollectingDispatcher) -> Dict[Text, Any]:
     """One more failure for `slot`; at the third, offer a human."""
-    failures = dict(tracker.get_slot("form_failures") or {})
+    failures = dict(tracker.get_slot(slots.FORM_FAILURES) or {})
     failures[slot] = failures.get(slot, 0) + 1
     if failures[slot] == MAX_FAILURES:
         from actions.messages import say
 
         say(dispatcher, "offer_human", language(tracker))
-    return {"form_failures": failures}
+    return {slots.FORM_FAILURES: failures}
 
 
-def clear(slots) -> List[Dict[Text, Any]]:
-    return [SlotSet(slot, None) for slot in slots]
+def clear(names) -> List[Dict[Text, Any]]:
+    return [SlotSet(slot, None) for slot in names]
 
 
 _client = None

@@ -33,6 +33,7 @@ from actions.conversation import (
 )
 from actions.messages import say, text as message_text
 from bot import pii, sealed
+from bot.privacy import slots
 
 # Intents whose rules take the turn from the form (data/rules.yml).
 RULED_INTENTS = {"faq", "stop", "human_handoff"}
@@ -78,7 +79,7 @@ class ValidateVerifyIdentityForm(FormValidationAction):
     # --- extraction: what in this message is the value asked for -------------------------
 
     def _candidate(self, tracker: Tracker, slot: Text, dispatcher: CollectingDispatcher) -> Dict[Text, Any]:
-        if tracker.get_slot("requested_slot") != slot:
+        if tracker.get_slot(slots.REQUESTED_SLOT) != slot:
             return {}
         text = latest_text(tracker).strip()
         if mentions_password(text):
@@ -86,7 +87,7 @@ class ValidateVerifyIdentityForm(FormValidationAction):
             return {slot: PASSWORD_TYPED}
         if not text or asks_to_correct_name(text):
             return {}
-        value = pii.name_typed(text) if slot == "holder_name" else pii.number_typed(text)
+        value = pii.name_typed(text) if slot == slots.HOLDER_NAME else pii.number_typed(text)
         if _taken_by_a_rule(tracker, value):
             return {}
         if pii.asks_to_leave(text):
@@ -104,7 +105,7 @@ class ValidateVerifyIdentityForm(FormValidationAction):
             # The form ends (requested_slot None); action_run_task then tidies up,
             # as for the "stop" rule.
             say(dispatcher, "task_cancelled", language(tracker))
-            return {slot: None, "requested_slot": None}
+            return {slot: None, slots.REQUESTED_SLOT: None}
         if marker == NOT_A_VALUE:
             # Not counted as a failure: it was no attempt at a value, and the
             # same question counts nothing when NLU recognises it as an FAQ.
@@ -112,48 +113,49 @@ class ValidateVerifyIdentityForm(FormValidationAction):
         return {slot: None}
 
     async def extract_holder_name(self, dispatcher, tracker, domain) -> Dict[Text, Any]:
-        if asks_to_correct_name(latest_text(tracker)) and tracker.get_slot("requested_slot") != "holder_name":
+        if asks_to_correct_name(latest_text(tracker)) and tracker.get_slot(slots.REQUESTED_SLOT) != slots.HOLDER_NAME:
             # "名字打错了": start again from the name (the code, if any, was for the old name).
-            return {"holder_name": None, "id_number_masked": None, "sms_code": None,
-                    "verification_id": None, "requested_slot": "holder_name"}
-        return self._candidate(tracker, "holder_name", dispatcher)
+            return {slots.HOLDER_NAME: None, slots.ID_NUMBER_MASKED: None, slots.SMS_CODE: None,
+                    slots.VERIFICATION_ID: None, slots.REQUESTED_SLOT: slots.HOLDER_NAME}
+        return self._candidate(tracker, slots.HOLDER_NAME, dispatcher)
 
     async def extract_id_number_masked(self, dispatcher, tracker, domain) -> Dict[Text, Any]:
-        return self._candidate(tracker, "id_number_masked", dispatcher)
+        return self._candidate(tracker, slots.ID_NUMBER_MASKED, dispatcher)
 
     async def extract_sms_code(self, dispatcher, tracker, domain) -> Dict[Text, Any]:
-        return self._candidate(tracker, "sms_code", dispatcher)
+        return self._candidate(tracker, slots.SMS_CODE, dispatcher)
 
     # --- validation ---------------------------------------------------------------------
 
     async def validate_holder_name(self, value, dispatcher, tracker, domain) -> Dict[Text, Any]:
         if value in MARKERS:
-            return self._not_a_value(value, "holder_name", dispatcher, tracker)
+            return self._not_a_value(value, slots.HOLDER_NAME, dispatcher, tracker)
         if sealed.is_sealed(value):  # already validated (Rasa validates every filled slot again)
-            return {"holder_name": value}
+            return {slots.HOLDER_NAME: value}
         name = (value or "").strip()
         if pii.looks_like_name(name):
             # A Chinese name typed in an English conversation says nothing
             # about the language: keep the conversation's.
-            return {"holder_name": sealed.seal(name, tracker.sender_id), "language": language_before_latest_message(tracker)}
+            return {slots.HOLDER_NAME: sealed.seal(name, tracker.sender_id),
+                    slots.LANGUAGE: language_before_latest_message(tracker)}
         say(dispatcher, "invalid_name", language(tracker))
-        return {"holder_name": None, **count_failure(tracker, "holder_name", dispatcher)}
+        return {slots.HOLDER_NAME: None, **count_failure(tracker, slots.HOLDER_NAME, dispatcher)}
 
     async def validate_id_number_masked(self, value, dispatcher, tracker, domain) -> Dict[Text, Any]:
         if value in MARKERS:
-            return self._not_a_value(value, "id_number_masked", dispatcher, tracker)
+            return self._not_a_value(value, slots.ID_NUMBER_MASKED, dispatcher, tracker)
         lang = language(tracker)
         if pii.looks_like_phone_number(value):
             say(dispatcher, "phone_not_id", lang)
-            return {"id_number_masked": None, **count_failure(tracker, "id_number_masked", dispatcher)}
+            return {slots.ID_NUMBER_MASKED: None, **count_failure(tracker, slots.ID_NUMBER_MASKED, dispatcher)}
         try:
             id_number = pii.normalize_id_number(value or "")
         except pii.InvalidIdNumber as error:
             dispatcher.utter_message(text=pii.ID_NUMBER_REASONS[error.reason][lang])
-            return {"id_number_masked": None, **count_failure(tracker, "id_number_masked", dispatcher)}
-        name = sealed.unseal(tracker.get_slot("holder_name"), tracker.sender_id)
+            return {slots.ID_NUMBER_MASKED: None, **count_failure(tracker, slots.ID_NUMBER_MASKED, dispatcher)}
+        name = sealed.unseal(tracker.get_slot(slots.HOLDER_NAME), tracker.sender_id)
         if name is None:  # no name this verification can use: ask for it again
-            return {"holder_name": None, "id_number_masked": None, "requested_slot": "holder_name"}
+            return {slots.HOLDER_NAME: None, slots.ID_NUMBER_MASKED: None, slots.REQUESTED_SLOT: slots.HOLDER_NAME}
         client = backend_client()
         key = backend.idempotency_key(tracker.sender_id, "verify", pii.mask_id_number(id_number),
                                       str((tracker.latest_message or {}).get("message_id") or ""))
@@ -161,7 +163,7 @@ class ValidateVerifyIdentityForm(FormValidationAction):
             started = await client.start_verification(name, id_number, channel_of(tracker), key)
         except backend.InvalidIdNumber as error:
             dispatcher.utter_message(text=pii.ID_NUMBER_REASONS.get(error.reason, pii.ID_NUMBER_REASONS["check_character"])[lang])
-            return {"id_number_masked": None}
+            return {slots.ID_NUMBER_MASKED: None}
         except backend.IdentityLocked as error:
             return self._give_up(dispatcher, tracker, "identity_locked", minutes=max(1, round(error.retry_after / 60)))
         except backend.TooManyCodes as error:
@@ -170,26 +172,26 @@ class ValidateVerifyIdentityForm(FormValidationAction):
             return self._give_up(dispatcher, tracker, "backend_down")
         # The backend answers a name and ID number no holder has like a holder's
         # (the code then never matches): the reply says "if", and no phone.
-        return {"id_number_masked": pii.mask_id_number(id_number), "verification_id": started.verification_id}
+        return {slots.ID_NUMBER_MASKED: pii.mask_id_number(id_number), slots.VERIFICATION_ID: started.verification_id}
 
     async def validate_sms_code(self, value, dispatcher, tracker, domain) -> Dict[Text, Any]:
         if value in MARKERS:
-            return self._not_a_value(value, "sms_code", dispatcher, tracker)
+            return self._not_a_value(value, slots.SMS_CODE, dispatcher, tracker)
         digits = re.sub(r"\D", "", value or "")
         if len(digits) != 6:
             say(dispatcher, "ask_sms_code_format", language(tracker))
-            return {"sms_code": None, **count_failure(tracker, "sms_code", dispatcher)}
+            return {slots.SMS_CODE: None, **count_failure(tracker, slots.SMS_CODE, dispatcher)}
         client = backend_client()
         try:
-            token = await client.confirm_verification(tracker.get_slot("verification_id"), digits)
+            token = await client.confirm_verification(tracker.get_slot(slots.VERIFICATION_ID), digits)
         except backend.WrongCode as error:
             say(dispatcher, "wrong_code", language(tracker), attempts_left=error.attempts_left)
-            return {"sms_code": None, **count_failure(tracker, "sms_code", dispatcher)}
+            return {slots.SMS_CODE: None, **count_failure(tracker, slots.SMS_CODE, dispatcher)}
         except backend.VerificationExpired:
             # The ID number is not kept, so a new code needs it again.
             say(dispatcher, "verification_expired", language(tracker))
-            return {"sms_code": None, "id_number_masked": None, "verification_id": None,
-                    "requested_slot": "id_number_masked"}
+            return {slots.SMS_CODE: None, slots.ID_NUMBER_MASKED: None, slots.VERIFICATION_ID: None,
+                    slots.REQUESTED_SLOT: slots.ID_NUMBER_MASKED}
         except backend.IdentityLocked as error:
             return self._give_up(dispatcher, tracker, "identity_locked", minutes=max(1, round(error.retry_after / 60)))
         except backend.BackendError:
@@ -197,11 +199,11 @@ class ValidateVerifyIdentityForm(FormValidationAction):
         say(dispatcher, "verified", language(tracker), holder_name=token.name_masked,
                                  id_number_masked=token.id_number_masked)
         return {
-            "sms_code": "verified",
-            "holder_name": token.name_masked,
-            "verification_token": sealed.seal(token.token, tracker.sender_id),
-            "verification_expires_at": token.expires_at,
-            "form_failures": None,
+            slots.SMS_CODE: "verified",
+            slots.HOLDER_NAME: token.name_masked,
+            slots.VERIFICATION_TOKEN: sealed.seal(token.token, tracker.sender_id),
+            slots.VERIFICATION_EXPIRES_AT: token.expires_at,
+            slots.FORM_FAILURES: None,
         }
 
     @staticmethod
@@ -209,7 +211,7 @@ class ValidateVerifyIdentityForm(FormValidationAction):
         """The verification cannot go on: fill the form so it ends; no token
         is set, so action_run_task does nothing but tidy up."""
         say(dispatcher, key, language(tracker), **fields)
-        return {"holder_name": "-", "id_number_masked": "-", "sms_code": "failed"}
+        return {slots.HOLDER_NAME: "-", slots.ID_NUMBER_MASKED: "-", slots.SMS_CODE: "failed"}
 
 
 class _AskFor(Action):
@@ -226,18 +228,18 @@ class _AskFor(Action):
         if any(_said_this_turn(tracker, message_text(key, lang)) for key in (f"not_a_{self.slot}", *self.also_asked_by)):
             return []  # the validation just said what is needed (and how to leave): not twice
         say(dispatcher, f"ask_{self.slot}", language(tracker),
-            phone_masked=tracker.get_slot("phone_masked") or "")
+            phone_masked=tracker.get_slot(slots.PHONE_MASKED) or "")
         return []
 
 
 class ActionAskHolderName(_AskFor):
-    slot = "holder_name"
+    slot = slots.HOLDER_NAME
 
 
 class ActionAskIdNumber(_AskFor):
-    slot = "id_number_masked"
+    slot = slots.ID_NUMBER_MASKED
     also_asked_by = ("phone_not_id",)
 
 
 class ActionAskSmsCode(_AskFor):
-    slot = "sms_code"
+    slot = slots.SMS_CODE

@@ -18,6 +18,7 @@ from actions.conversation import (
 )
 from actions.forms import channel_of
 from actions.messages import say
+from bot.privacy import slots
 
 TASKS = ("check_card_status", "activate_card", "report_lost_card", "reissue_progress")
 ON_OFF = {"zh": ("已开通", "未开通"), "en": ("on", "off")}
@@ -62,10 +63,10 @@ class ActionRememberTask(Action):
         intent, _ = latest_intent(tracker)
         # A finished verification whose token ran out (or that failed) is
         # started afresh: its filled slots would otherwise end the form at once.
-        finished = tracker.get_slot("sms_code") in ("verified", "failed")
+        finished = tracker.get_slot(slots.SMS_CODE) in ("verified", "failed")
         stale = forget_verification() if finished and not verified(tracker) else []
-        return stale + [SlotSet("pending_task", intent if intent in TASKS else None),
-                        SlotSet("awaiting_confirmation", None), SlotSet("pending_card_id", None)]
+        return stale + [SlotSet(slots.PENDING_TASK, intent if intent in TASKS else None),
+                        SlotSet(slots.AWAITING_CONFIRMATION, None), SlotSet(slots.PENDING_CARD_ID, None)]
 
 
 class ActionRunTask(Action):
@@ -73,7 +74,7 @@ class ActionRunTask(Action):
         return "action_run_task"
 
     async def run(self, dispatcher, tracker: Tracker, domain) -> List[Dict[Text, Any]]:
-        task = tracker.get_slot("pending_task")
+        task = tracker.get_slot(slots.PENDING_TASK)
         if not verified(tracker) or task not in TASKS:
             return _tidy(tracker)  # the form already said why (locked, backend down)
         lang = language(tracker)
@@ -101,7 +102,7 @@ class ActionRunTask(Action):
         card = candidates[0]
         say(dispatcher, "confirm_activation" if task == "activate_card" else "confirm_loss_report", lang,
             card_number=card.card_number_masked)
-        return [SlotSet("pending_card_id", card.card_id), SlotSet("awaiting_confirmation", True)]
+        return [SlotSet(slots.PENDING_CARD_ID, card.card_id), SlotSet(slots.AWAITING_CONFIRMATION, True)]
 
     @staticmethod
     def _progress(dispatcher, applications, lang: str) -> List[Dict[Text, Any]]:
@@ -127,7 +128,7 @@ class ActionConfirmTask(Action):
         return "action_confirm_task"
 
     async def run(self, dispatcher, tracker: Tracker, domain) -> List[Dict[Text, Any]]:
-        task, card_id = tracker.get_slot("pending_task"), tracker.get_slot("pending_card_id")
+        task, card_id = tracker.get_slot(slots.PENDING_TASK), tracker.get_slot(slots.PENDING_CARD_ID)
         if not (verified(tracker) and card_id and task in ("activate_card", "report_lost_card")):
             dispatcher.utter_message(response="utter_anything_else")
             return _tidy(tracker)
@@ -135,7 +136,7 @@ class ActionConfirmTask(Action):
         client = backend_client()
         token = verification_token(tracker)
         # One key per conversation, task and card: a retried action never acts twice.
-        key = backend.idempotency_key(tracker.sender_id, task, card_id, tracker.get_slot("verification_id") or "")
+        key = backend.idempotency_key(tracker.sender_id, task, card_id, tracker.get_slot(slots.VERIFICATION_ID) or "")
         try:
             if task == "activate_card":
                 card = await client.activate_card(token, card_id, key, channel_of(tracker))
@@ -159,7 +160,7 @@ class ActionCancelTask(Action):
 
     async def run(self, dispatcher, tracker: Tracker, domain) -> List[Dict[Text, Any]]:
         say(dispatcher, "task_cancelled", language(tracker))
-        return _tidy(tracker) + clear(("requested_slot",))
+        return _tidy(tracker) + clear((slots.REQUESTED_SLOT,))
 
 
 class ActionHumanHandoff(Action):

@@ -34,6 +34,7 @@ from urllib.parse import urlsplit
 from rasa.core.lock import TicketLock
 from rasa.core.lock_store import DEFAULT_REDIS_LOCK_STORE_KEY_PREFIX, LOCK_LIFETIME, LockError, LockStore
 
+from bot.rasa_ext import bootstrap
 from bot.settings import resolved
 
 log = logging.getLogger(__name__)
@@ -45,6 +46,7 @@ MAX_TRANSACTION_RETRIES = 50
 
 class SharedLockStore(LockStore):
     def __init__(self, endpoint_config=None, redis_url: Optional[str] = None) -> None:
+        bootstrap.install()  # Rasa may load this store first of our plug-ins
         url = resolved()["REDIS_URL"] if redis_url is None else redis_url
         self.redis = None
         self.local = {}

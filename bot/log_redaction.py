@@ -1,8 +1,7 @@
 """Log redaction: no clear ID number or phone number in any log line.
 
-`install()` (idempotent; the Rasa server gets it from
-`bot.tracker_store.RedactingTrackerStore`, the action server should call it
-at import, e.g. in `actions/__init__.py`) does three things:
+`install()` (idempotent; `bot.rasa_ext.bootstrap` calls it in the Rasa
+server and in the action server) does five things:
 
 1. wraps `logging.Handler.handle`, so every record reaching any handler --
    the root logger's, one added later (Rasa's `--log-file`, sanic's), the
@@ -10,7 +9,8 @@ at import, e.g. in `actions/__init__.py`) does three things:
    attributes, its exception text and stack text passed through
    `bot.pii.redact` (`codes=False`: a log line keeps its times, ports and
    counts), and the value of a secret slot or field shown as key/value
-   (`SECRET_KEYS`: sms_code, verification_token, password, pin) is masked --
+   (`bot.privacy.slots.SECRET_NAMES`: sms_code, verification_token,
+   password, pin) is masked --
    Rasa logs "Validating extracted slots: {'sms_code': '123456'}" at DEBUG;
 2. adds `RedactingFilter` to the root logger's handlers present now (the
    same work, for a setup that later replaces `Handler.handle`);
@@ -42,6 +42,8 @@ import warnings
 from typing import Any, Dict, List, Optional
 
 from bot.pii import redact
+from bot.privacy.slots import SECRET_NAMES
+from bot.privacy.walk import map_strings
 
 # The keys rasa.utils.log_utils._anonymizer treats as user data.
 USER_DATA_KEYS = frozenset({
@@ -51,11 +53,10 @@ USER_DATA_KEYS = frozenset({
     "successes", "current_entity", "next_entity", "states", "entity", "token_text", "user_message",
     "json_message",
 })
-# Names of slots and fields whose value is a secret the user typed or a credential:
-# their value is masked whole wherever a log line shows it as key/value
+# Slots and fields whose value is a secret (bot/privacy/slots.py) are masked whole wherever a
+# log line shows them as key/value
 # ('sms_code': '123456', "sms_code": "123456", sms_code=123456, SlotSet(key: sms_code, value: 123456)).
-SECRET_KEYS = ("sms_code", "verification_token", "password", "pin")
-_KEYS = "|".join(SECRET_KEYS)
+_KEYS = "|".join(sorted(SECRET_NAMES, key=lambda name: (-len(name), name)))
 _SECRET_PAIR = re.compile(
     rf"(?<![A-Za-z0-9_])(?P<head>['\"]?(?:{_KEYS})['\"]?\s*[:=]\s*['\"]?)(?P<value>[^'\"\s,;}}\])]+)"
     rf"|(?P<slot>key: (?:{_KEYS}), value: )(?P<slot_value>[^)]*)"
@@ -71,7 +72,7 @@ def _mask_pair(match: re.Match) -> str:
 
 
 def redact_text(text: str, codes: bool = False) -> str:
-    """bot.pii.redact, plus the values of SECRET_KEYS shown as key/value."""
+    """bot.pii.redact, plus the values of SECRET_NAMES shown as key/value."""
     return _SECRET_PAIR.sub(_mask_pair, redact(text, codes=codes))
 
 
@@ -146,34 +147,12 @@ _original_handle = None  # logging.Handler.handle before install()
 _filters: List[logging.Handler] = []
 
 
-def redact_value(value: Any, codes: bool = False, _depth: int = 0) -> Any:
-    """`value` with every string in it redacted; containers are copied (the
-    caller's objects are never changed); any other object whose str() holds
-    personal data is replaced by its redacted str()."""
-    if isinstance(value, str):
-        return redact_text(value, codes=codes)
-    if value is None or isinstance(value, (bool, int, float)):
-        return value
-    if _depth > 8:
-        return redact_text(str(value), codes=codes)
-    if isinstance(value, dict):
-        return {
-            k: ("*" * len(str(v)) if k in SECRET_KEYS and v is not None else redact_value(v, codes, _depth + 1))
-            for k, v in value.items()
-        }
-    if isinstance(value, (list, tuple, set, frozenset)):
-        items = [redact_value(v, codes, _depth + 1) for v in value]
-        return items if isinstance(value, list) else tuple(items)
-    if isinstance(value, (bytes, bytearray)):
-        text = bytes(value).decode("utf-8", "replace")
-        masked = redact_text(text, codes=codes)
-        return value if masked == text else masked
-    try:
-        text = str(value)
-    except Exception:  # noqa: BLE001 - an object that cannot say what it is holds nothing to mask
-        return value
-    masked = redact_text(text, codes=codes)
-    return value if masked == text else masked
+def redact_value(value: Any, codes: bool = False) -> Any:
+    """`value` with every string in it redacted and every SECRET_NAMES key's
+    value masked whole; containers are copied (the caller's objects are never
+    changed); any other object whose str() holds personal data is replaced by
+    its redacted str()."""
+    return map_strings(value, lambda text: redact_text(text, codes=codes), SECRET_NAMES)
 
 
 def redact_record(record: logging.LogRecord) -> logging.LogRecord:
@@ -216,7 +195,7 @@ def structlog_processor(logger: Any, method_name: str, event_dict: Dict[str, Any
     for key, value in list(event_dict.items()):
         if key in _STRUCTLOG_SKIP or key.startswith("_"):
             continue
-        if key in SECRET_KEYS and value is not None:
+        if key in SECRET_NAMES and value is not None:
             event_dict[key] = "*" * len(str(value))
         else:
             event_dict[key] = redact_value(value, codes=key in USER_DATA_KEYS)

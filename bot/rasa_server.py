@@ -6,12 +6,13 @@
   shows is the list the process was started with).
 - Rasa's HTTP API also accepts the token as `Authorization: Bearer <token>`
   (Rasa itself reads only `?token=`, which proxies write into their logs).
-- Requests go through the card backend's request class (a negative or
+- Requests go through our request class (bot/http/request.py: a negative or
   malformed Content-Length makes sanic 21.12 spin forever) and bodies are
   limited to MAX_BODY_BYTES instead of sanic's 100 MB.
 
 Rasa exposes no hook for any of this: the two functions of Rasa that build
-the server are wrapped before Rasa runs. tests/redteam/test_host.py holds it.
+the server are wrapped before Rasa runs (`bot.rasa_ext.bootstrap.harden_server`,
+with every other patch of Rasa). tests/redteam/test_host.py holds it.
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from functools import wraps
 from inspect import isawaitable
 from typing import Any, Callable
 
+from bot.rasa_ext import bootstrap
 from bot.service_auth import bearer_token
 
 # The largest legitimate bodies: a WeChat message (the channel stops at 64 KiB)
@@ -66,7 +68,7 @@ def _too_large(request: Any, exception: Exception) -> Any:
 def harden(app: Any) -> Any:
     from sanic.exceptions import PayloadTooLarge
 
-    from bot.backend.api import CheckedRequest
+    from bot.http.request import CheckedRequest
 
     app.request_class = CheckedRequest
     app.config.REQUEST_MAX_SIZE = MAX_BODY_BYTES
@@ -74,26 +76,8 @@ def harden(app: Any) -> Any:
     return app
 
 
-def install() -> None:
-    """Wraps Rasa's server construction (before `rasa run` builds the app)."""
-    import rasa.core.run
-    import rasa.server
-
-    if getattr(rasa.core.run.configure_app, "hardened", False):
-        return
-    rasa.server.requires_auth = bearer_auth(rasa.server.requires_auth)
-    configure_app = rasa.core.run.configure_app
-
-    @wraps(configure_app)
-    def hardened_configure_app(*args: Any, **kwargs: Any) -> Any:
-        return harden(configure_app(*args, **kwargs))
-
-    hardened_configure_app.hardened = True
-    rasa.core.run.configure_app = hardened_configure_app
-
-
 def main() -> None:
-    install()
+    bootstrap.harden_server()  # before Rasa builds its app
     from rasa.__main__ import main as rasa_main
 
     token = os.environ.get("RASA_AUTH_TOKEN", "")

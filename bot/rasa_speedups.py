@@ -1,7 +1,6 @@
 """Fixes to hot paths of Rasa 3.6 that cost more than the work they do.
 
-Installed in the Rasa server process when our tracker store is created (the
-one hook a Rasa process gives us before it serves).
+Installed in the Rasa server process by `bot.rasa_ext.bootstrap.install()`.
 
 - Every custom action's reply is validated with `jsonschema.validate(reply,
   schema)`, which first checks the (constant) schema itself against its
@@ -16,8 +15,6 @@ from typing import Any, Dict, Text
 from rasa.core.actions.action import RemoteAction
 from rasa.shared.constants import DOCS_BASE_URL
 
-_installed = False
-
 
 @lru_cache(maxsize=None)
 def _action_reply_validator():
@@ -29,7 +26,8 @@ def _action_reply_validator():
     return cls(schema)
 
 
-def _validate_action_result(self, result: Dict[Text, Any]) -> bool:
+def validate_action_result(self, result: Dict[Text, Any]) -> bool:
+    """RemoteAction._validate_action_result, with the schema checked once."""
     from jsonschema.exceptions import best_match
 
     error = best_match(_action_reply_validator().iter_errors(result))
@@ -43,9 +41,3 @@ def _validate_action_result(self, result: Dict[Text, Any]) -> bool:
         raise error
     return True
 
-
-def install() -> None:
-    global _installed
-    if not _installed:
-        RemoteAction._validate_action_result = _validate_action_result
-        _installed = True

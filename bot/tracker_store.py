@@ -17,10 +17,11 @@ events are replaced by redacted copies:
   like one (张*).
 - `SlotSet` values (expected masked or sealed already) are redacted anyway,
   except sealed ones (`bot.sealed`: ciphertext, kept whole so the action
-  server can open them in a later turn); the
-  `sms_code` slot (filled from the text by Rasa's own slot mapping) is masked
-  like the message it came from, and digits the user typed in a code or
-  password message are masked in whatever the same turn puts in a slot.
+  server can open them in a later turn); a secret slot's value
+  (`bot.privacy.slots.SECRET_NAMES`: the SMS code, the verification token,
+  anything named password or pin) is masked whole unless it is a status word
+  ("verified"), and digits the user typed in a code or password message are
+  masked in whatever the same turn puts in a slot.
 - bot messages and `EntitiesAdded` are redacted too.
 
 The tracker Rasa keeps in memory for the rest of the turn is never changed:
@@ -32,16 +33,14 @@ endpoints.yml:
 
     tracker_store:
       type: bot.tracker_store.RedactingTrackerStore
-      dialect: sqlite
-      db: ${TRACKER_DB}
+      url: ${TRACKER_DB_URL}
 
 Rasa (rasa.core.tracker_store._load_from_module_name_in_endpoint_config)
 calls the class with host=<url>, domain=..., event_broker=..., and every
 other key of the section (dialect, db, port, username, password, login_db,
 query) as keyword arguments: the same ones as SQLTrackerStore. Creating the
-store also turns on log redaction (`bot.log_redaction.install()`) in the Rasa
-process, which has no other hook for it, and the speed-ups of
-`bot.rasa_speedups`.
+store installs our patches of Rasa (`bot.rasa_ext.bootstrap.install()`: log
+redaction among them), as each of our plug-ins does.
 """
 from __future__ import annotations
 
@@ -54,22 +53,17 @@ from typing import Any, Dict, Iterator, List, Optional, Sequence, Set, Text
 
 import sqlalchemy as sa
 import sqlalchemy.orm
-from rasa.core.tracker_store import FailSafeTrackerStore, SQLTrackerStore, create_engine_kwargs, ensure_schema_exists
+from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs, ensure_schema_exists
 from rasa.shared.core.constants import REQUESTED_SLOT
 from rasa.shared.core.events import BotUttered, EntitiesAdded, Event, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot import log_redaction, rasa_speedups
 from bot.pii import ASCII_WORD, mask_name, name_typed, mentions_password, redact
+from bot.privacy.slots import HOLDER_NAME, SECRET_NAMES, SECRET_PROMPTS
+from bot.privacy.walk import map_strings
+from bot.rasa_ext import bootstrap
 from bot.sealed import is_sealed
 
-CODE_SLOT = "sms_code"  # the slot the identity form asks the SMS code for
-ID_SLOT = "id_number_masked"  # the slot the identity form asks the ID number for
-# Prompts whose answer is a secret: a message typed there that holds a digit is masked whole.
-SECRET_PROMPTS = frozenset({CODE_SLOT, ID_SLOT})
-NAME_SLOT = "holder_name"  # the slot the identity form asks the holder's name for
-# Slots whose value is a code or secret the user typed: masked whole.
-SECRET_SLOTS = frozenset({CODE_SLOT, "password", "pin"})
 
 _CODE = re.compile(
 
@@ -113,6 +107,16 @@ def mask_whole(text: str) -> str:
     return re.sub(r"\S", "*", text)
 
 
+# A secret slot's status word ("verified", "failed"): the only unsealed value it keeps.
+_STATUS_WORD = re.compile(r"[a-z]{1,16}")
+
+
+def _secret_value(text: str) -> str:
+    """What is stored of a secret slot's value that is not sealed (a code, a
+    token): masked whole, like a message typed at the code prompt."""
+    return text if _STATUS_WORD.fullmatch(text) else mask_whole(text)
+
+
 def _typed_digits(text: Optional[str]) -> Set[str]:
     if not isinstance(text, str):
         return set()
@@ -123,19 +127,6 @@ def _mask_echoes(text: str, secrets: Set[str]) -> str:
     for run in sorted(secrets, key=len, reverse=True):
         text = re.sub(rf"(?<!\d){re.escape(run)}(?!\d)", "*" * len(run), text)
     return text
-
-
-def _deep(value: Any, fn) -> Any:
-    """`value` with fn applied to every string in it (containers copied)."""
-    if isinstance(value, str):
-        return fn(value)
-    if isinstance(value, dict):
-        return {k: _deep(v, fn) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_deep(v, fn) for v in value]
-    if isinstance(value, tuple):
-        return tuple(_deep(v, fn) for v in value)
-    return value
 
 
 def _entities(entities: Any, fn) -> Any:
@@ -157,7 +148,7 @@ def _entities(entities: Any, fn) -> Any:
                 masked = fn(text)
                 entity[key] = value if masked == text else masked
             else:
-                entity[key] = _deep(value, fn)
+                entity[key] = map_strings(value, fn)
         result.append(entity)
     return result
 
@@ -199,7 +190,7 @@ def _redacted_user_event(event: UserUttered, secret_expected: bool, name_expecte
     copied = copy.deepcopy(event)
     copied.text = whole_text_fn(event.text) if event.text else event.text
     copied.entities = _entities(event.entities, text_fn)
-    copied.metadata = _deep(event.metadata, redact)
+    copied.metadata = map_strings(event.metadata, redact)
     parse_data: Dict[str, Any] = {}
     for key, value in (event.parse_data or {}).items():
         if key == "text":
@@ -213,7 +204,7 @@ def _redacted_user_event(event: UserUttered, secret_expected: bool, name_expecte
         elif key in _PARSE_DATA_KEPT:
             parse_data[key] = copy.deepcopy(value)
         else:  # anything a custom component added: ID and phone numbers masked
-            parse_data[key] = _deep(value, redact)
+            parse_data[key] = map_strings(value, redact)
     copied.parse_data = parse_data
     return copied
 
@@ -244,14 +235,14 @@ def redacted_events(events: Sequence[Event], already_stored: int = 0) -> List[Ev
             replay.update(copy.deepcopy(event) if index == last_stored_user else event)
             continue
         if isinstance(event, UserUttered):
-            copied = _redacted_user_event(event, secret_expected, replay.get_slot(REQUESTED_SLOT) == NAME_SLOT)
+            copied = _redacted_user_event(event, secret_expected, replay.get_slot(REQUESTED_SLOT) == HOLDER_NAME)
         elif isinstance(event, SlotSet):
             copied = _redacted_slot_event(event, turn_secrets)
         elif isinstance(event, BotUttered):
             copied = copy.deepcopy(event)
-            copied.text = _deep(event.text, lambda s: _mask_echoes(redact(s), turn_secrets))
-            copied.data = _deep(event.data, lambda s: _mask_echoes(redact(s), turn_secrets))
-            copied.metadata = _deep(event.metadata, redact)
+            copied.text = map_strings(event.text, lambda s: _mask_echoes(redact(s), turn_secrets))
+            copied.data = map_strings(event.data, lambda s: _mask_echoes(redact(s), turn_secrets))
+            copied.metadata = map_strings(event.metadata, redact)
         elif isinstance(event, EntitiesAdded):
             copied = copy.deepcopy(event)
             copied.entities = _entities(event.entities, lambda s: _mask_echoes(redact(s), turn_secrets))
@@ -265,16 +256,16 @@ def redacted_events(events: Sequence[Event], already_stored: int = 0) -> List[Ev
 def _redacted_slot_event(event: SlotSet, turn_secrets: Set[str]) -> SlotSet:
     if is_sealed(event.value):  # ciphertext only the action server can open: kept whole
         return event
-    if event.key in SECRET_SLOTS:
-        fn = lambda s: redact_user_text(s, code_expected=True)  # noqa: E731
+    if event.key in SECRET_NAMES:
+        fn = _secret_value
     else:
         fn = lambda s: _mask_echoes(redact(s), turn_secrets)  # noqa: E731
     value = event.value
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and event.key in SECRET_SLOTS:
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and event.key in SECRET_NAMES:
         value = fn(str(value))
     copied = copy.copy(event)
-    copied.value = _deep(value, fn)
-    copied.metadata = _deep(event.metadata, redact)
+    copied.value = map_strings(value, fn)
+    copied.metadata = map_strings(event.metadata, redact)
     return copied
 
 
@@ -311,8 +302,7 @@ class RedactingTrackerStore(SQLTrackerStore):
         query: Optional[Dict] = None,
         **kwargs: Any,
     ) -> None:
-        log_redaction.install()
-        rasa_speedups.install()
+        bootstrap.install()  # Rasa may load this store first of our plug-ins
         super().__init__(
             domain=domain, dialect=dialect, host=host, port=port, db=db, username=username,
             password=password, event_broker=event_broker, login_db=login_db, query=query, **kwargs,
@@ -356,22 +346,3 @@ class RedactingTrackerStore(SQLTrackerStore):
         finally:
             session.close()
 
-
-class TrackerStoreUnavailable(RuntimeError):
-    """The conversation could not be read or saved: the turn must fail."""
-
-
-def _raise_unavailable(error: Exception) -> None:
-    raise TrackerStoreUnavailable(type(error).__name__) from error
-
-
-def fail_loudly(tracker_store: Any) -> None:
-    """Rasa wraps every tracker store in a FailSafeTrackerStore which, when the
-    database fails, answers the turn from an empty in-memory conversation and
-    keeps its events in memory: the user's form is silently forgotten, and
-    once the database is back, what that replica saves no longer lines up with
-    what is stored. With this, a failed read or save raises
-    TrackerStoreUnavailable: the turn fails, the channel says so, nothing is
-    half-stored. Our channels call it when the server starts."""
-    if isinstance(tracker_store, FailSafeTrackerStore):
-        tracker_store._on_tracker_store_error = _raise_unavailable

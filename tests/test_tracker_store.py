@@ -47,7 +47,8 @@ CODE = "583920"
 BANK_PIN = "654321"
 SHORT_PIN = "7391"
 VOLUNTEERED_CODE = "246813"
-TOKEN = "Qm9vdHN0cmFwVG9rZW5Gb3JUZXN0c19vbmx5X2FiY2RlZg"  # what the form keeps in a slot
+TOKEN = "Qm9vdHN0cmFwVG9rZW5Gb3JUZXN0c19vbmx5X2FiY2RlZg"  # the backend's verification token
+SEALED_TOKEN = "sealed:gAAAAABoU2VhbGVkVG9rZW5Gb3JUZXN0cw=="  # what the form keeps in its slot (bot/sealed.py)
 ORDINARY = "补办的社保卡需要重新激活吗? 我有2张卡，2026年办的"
 
 with warnings.catch_warnings():  # Rasa warns about the removed slot auto-fill for any slots
@@ -134,7 +135,7 @@ def conversation() -> List:
         ActionExecuted("action_extract_slots"),
         SlotSet("sms_code", CODE),  # Rasa's own from_text mapping: the clear code
         ActionExecuted("verify_identity_form"),
-        SlotSet("verification_token", TOKEN),
+        SlotSet("verification_token", SEALED_TOKEN),
         SlotSet("sms_code", None),
         SlotSet("requested_slot", None),
         ActiveLoop(None),
@@ -179,7 +180,7 @@ def raw_text(db: Path) -> str:
     return "\n".join(parts)
 
 
-CLEAR_VALUES = [ID_NUMBER, ID_X, "４４０５２４", PHONE, CODE, BANK_PIN, SHORT_PIN, VOLUNTEERED_CODE]
+CLEAR_VALUES = [ID_NUMBER, ID_X, "４４０５２４", PHONE, CODE, BANK_PIN, SHORT_PIN, VOLUNTEERED_CODE, TOKEN]
 
 
 def assert_nothing_clear(stored: str) -> None:
@@ -226,14 +227,14 @@ async def test_saved_rows_hold_no_personal_data(store):
     assert first["parse_data"]["intent"]["name"] == "activate_card"
     slots = [(d["name"], d["value"]) for d in data if d["event"] == "slot"]
     assert ("sms_code", "******") in slots and ("id_number_masked", ID_MASKED) in slots
-    assert ("verification_token", TOKEN) in slots  # what the next turn needs survives
+    assert ("verification_token", SEALED_TOKEN) in slots  # what the next turn needs survives
     assert ("requested_slot", "sms_code") in slots
     bot_texts = [d["text"] for d in data if d["event"] == "bot"]
     assert f"验证码已发送到 {PHONE_MASKED}，请输入6位验证码。" in bot_texts
 
     # The tracker Rasa keeps using for the rest of the turn is untouched.
     assert [e.as_dict() for e in tracker.events] == before
-    assert tracker.get_slot("verification_token") == TOKEN
+    assert tracker.get_slot("verification_token") == SEALED_TOKEN
     assert tracker.latest_message.text == ORDINARY
     assert list(tracker.events)[11].text == CODE
 
@@ -259,7 +260,7 @@ async def test_turn_by_turn_as_rasa_saves(store):
 
     tracker.update(user(f"验证码 {CODE[:3]} {CODE[3:]}"))
     tracker.update(SlotSet("sms_code", f"{CODE[:3]} {CODE[3:]}"))
-    tracker.update(SlotSet("verification_token", TOKEN))
+    tracker.update(SlotSet("verification_token", SEALED_TOKEN))
     tracker.update(SlotSet("requested_slot", None))
     await store.save(tracker)
     assert tracker.latest_message.text == f"验证码 {CODE[:3]} {CODE[3:]}"
@@ -269,8 +270,24 @@ async def test_turn_by_turn_as_rasa_saves(store):
     assert len(rows(store.db_path)) == len(first_turns) + 4  # only the new events were added
     again = await store.retrieve("conv-2")
     assert again.latest_message.text == "*** *** ***"  # typed at the code prompt: masked whole
-    assert again.get_slot("verification_token") == TOKEN
+    assert again.get_slot("verification_token") == SEALED_TOKEN
     assert again.get_slot("sms_code") == "*** ***"
+
+
+async def test_a_secret_slot_in_clear_is_masked_whole(store):
+    """A token or code that reached a secret slot unsealed is stored masked
+    whole (the next turn would not accept it anyway: bot/sealed.py); the
+    code slot's status word is kept."""
+    events = conversation()[:11] + [
+        SlotSet("verification_token", TOKEN),
+        SlotSet("sms_code", "verified"),
+        SlotSet("sms_code", "幺二三 456"),
+    ]
+    await store.save(new_tracker("conv-secret", events))
+    slots = [(d["name"], d["value"]) for d in (json.loads(r["data"]) for r in rows(store.db_path))
+             if d["event"] == "slot"]
+    assert slots[-3:] == [("verification_token", "*" * len(TOKEN)), ("sms_code", "verified"),
+                          ("sms_code", "*** ***")]
 
 
 async def test_reverted_turns_and_restarts_are_replayed(store):
@@ -289,13 +306,13 @@ async def test_reverted_turns_and_restarts_are_replayed(store):
     assert texts[-2:] == ["******", "我的号码 2024 年办的卡"]
 
 
-@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+@pytest.mark.parametrize("kind", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 async def test_loaded_from_the_projects_endpoints_yml(tmp_path, monkeypatch, kind):
     """endpoints.yml as it is, with TRACKER_DB_URL naming SQLite or PostgreSQL."""
     from sqlalchemy import create_engine
 
     from bot.paths import ROOT
-    from tests.postgres import fresh_database
+    from tests.support.postgres import fresh_database
 
     with contextlib.ExitStack() as stack:
         if kind == "sqlite":

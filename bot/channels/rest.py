@@ -12,7 +12,8 @@ nothing to say". This one keeps its URL and its reply format
 - 413 `message_too_long` past MAX_MESSAGE_CHARS (sanic refuses bodies past
   Rasa's request limit before we see them);
 - 503 `unavailable` when the turn failed: the message was not processed and
-  may be sent again (nothing of it was stored, see bot/tracker_store.py).
+  may be sent again (nothing of it was stored: a tracker store failure fails
+  the turn, see bot/rasa_ext/bootstrap.py).
 
 The sender is trusted as Rasa's is, so only callers that present the shared
 secret (`REST_CHANNEL_SECRET` in the `X-Helpdesk-Rest-Secret` header,
@@ -31,9 +32,9 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.rasa_ext import bootstrap
 from bot.service_auth import REST_SECRET_HEADER, presents
 from bot.text import is_clean_text
-from bot.tracker_store import fail_loudly
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +76,7 @@ class RestInput(InputChannel):
 
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "RestInput":
+        bootstrap.install()  # Rasa may load this channel first of our plug-ins
         return cls(str((credentials or {}).get("secret") or ""))
 
     def __init__(self, secret: str = "") -> None:
@@ -92,10 +94,6 @@ class RestInput(InputChannel):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webhook = Blueprint("helpdesk_rest_webhook", __name__)
-
-        @webhook.listener("after_server_start")
-        async def tracker_store_failures_fail_the_turn(app, loop) -> None:
-            fail_loudly(app.ctx.agent.tracker_store)
 
         @webhook.route("/", methods=["GET"])
         async def health(request: Request) -> HTTPResponse:

@@ -34,6 +34,7 @@ from bot.channels.wechat.messages import (
 )
 from bot.channels.wechat.state import NONCE_NEW, NONCE_OTHER_MESSAGE, ChannelState, state_for
 from bot.channels.wechat.turns import OnNewMessage, Turns
+from bot.rasa_ext import bootstrap
 
 logger = logging.getLogger(__name__)
 
@@ -90,6 +91,7 @@ class WeChatInput(InputChannel):
     def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "WeChatInput":
         if credentials is None:
             cls.raise_missing_credentials_exception()
+        bootstrap.install()  # Rasa may load this channel first of our plug-ins
         return cls(WeChatConfig.from_credentials(credentials))
 
     def __init__(

@@ -1,0 +1,44 @@
+"""The slots of domain.yml, by name, and which of them hold personal data.
+
+The action server (actions/) sets them and the Rasa server's redaction
+(bot/tracker_store.py, bot/log_redaction.py) decides by them what to mask:
+both import the names from here. tests/test_slot_names.py checks every name
+against domain.yml and runs a whole verification to check that every slot the
+identity form fills with a person's data is in PERSONAL_SLOTS.
+"""
+from __future__ import annotations
+
+# --- identity verification (verify_identity_form) -------------------------------------------
+HOLDER_NAME = "holder_name"  # sealed until the verification replaces it with the masked name
+ID_NUMBER_MASKED = "id_number_masked"  # the masked ID number (the number itself is never kept)
+SMS_CODE = "sms_code"  # "verified" / "failed" once done; never the code itself
+VERIFICATION_ID = "verification_id"  # the backend's id of the verification in progress
+VERIFICATION_TOKEN = "verification_token"  # sealed: the backend's proof of a verified holder
+VERIFICATION_EXPIRES_AT = "verification_expires_at"
+FORM_FAILURES = "form_failures"  # wrong values per slot: {slot name: count}
+PHONE_MASKED = "phone_masked"  # the masked phone on file (the code prompt may show it)
+# --- the task asked for, and the confirmation it waits for -----------------------------------
+PENDING_TASK = "pending_task"
+PENDING_CARD_ID = "pending_card_id"
+AWAITING_CONFIRMATION = "awaiting_confirmation"
+# --- the conversation --------------------------------------------------------------------------
+LANGUAGE = "language"  # zh / en, set by bot/nlu/language.py's entity
+REQUESTED_SLOT = "requested_slot"  # Rasa's own: the slot the active form asks for
+
+# The form asks for these, in this order (domain.yml: verify_identity_form).
+IDENTITY_FORM = (HOLDER_NAME, ID_NUMBER_MASKED, SMS_CODE)
+
+# Slots whose value is a person's data (what the identity form asks for, what
+# the backend answers about the holder): only masked or sealed values may be
+# set in them, and the tracker store and the logs redact them again.
+PERSONAL_SLOTS = frozenset({HOLDER_NAME, ID_NUMBER_MASKED, SMS_CODE, VERIFICATION_TOKEN, PHONE_MASKED})
+# Of those, a code the user typed or a credential: masked whole wherever a value
+# is stored or logged, unless sealed (bot/sealed.py).
+SECRET_SLOTS = frozenset({SMS_CODE, VERIFICATION_TOKEN})
+# Names no slot has, whose value is a secret all the same wherever it appears
+# as key/value (a log line, a field of a request, a slot added later).
+SECRET_FIELDS = frozenset({"password", "pin"})
+SECRET_NAMES = SECRET_SLOTS | SECRET_FIELDS
+# The prompts whose answer is a secret: a message typed there that holds a
+# digit is stored masked whole.
+SECRET_PROMPTS = frozenset({SMS_CODE, ID_NUMBER_MASKED})

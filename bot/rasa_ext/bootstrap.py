@@ -1,0 +1,170 @@
+"""Every change the project makes to Rasa, rasa_sdk and logging, in one place.
+
+Rasa runs none of our code at start-up: the only way in is what it loads by
+dotted path from endpoints.yml and credentials.yml. So each of those plug-ins
+-- the tracker store (bot.tracker_store), the lock store (bot.lock_store), the
+REST channel (bot.channels.rest) and the WeChat channel
+(bot.channels.wechat) -- calls `install()` when Rasa creates it, and
+whichever comes first installs the patches; the later calls change nothing.
+A Rasa server with any one of them alone is patched the same way.
+
+Three moments, three functions (each idempotent):
+
+- `install()`: the Rasa server process, from our plug-ins (SERVER_PATCHES and
+  log redaction);
+- `harden_server()`: before `rasa run` builds its app, from `python -m
+  bot.rasa_server` (ENTRY_PATCHES: a plug-in loads too late for them);
+- `install_action_server()`: the action server, from actions/__init__.py
+  (rasa_sdk imports it after it set up its logging).
+
+Not patches, extension points used as meant: the action server's pluggy hook
+(bot/action_server.py) and the filter on the httpx logger that masks WeChat
+access tokens in URLs (bot/channels/wechat/api_client.py).
+"""
+from __future__ import annotations
+
+import importlib
+import threading
+from dataclasses import dataclass
+from functools import wraps
+from typing import Any, Callable, Dict, Tuple
+
+from bot import log_redaction
+
+_lock = threading.RLock()
+_originals: Dict[Tuple[str, str], Any] = {}  # (owner, name) -> what the patch replaced
+
+
+@dataclass(frozen=True)
+class Patch:
+    """`owner.name = replace(original)`; owner is a module or a class, by dotted path."""
+
+    owner: str
+    name: str
+    replace: Callable[[Any], Any]
+
+    def target(self) -> Any:
+        module, _, cls = self.owner.rpartition(".")
+        try:
+            return importlib.import_module(self.owner)
+        except ModuleNotFoundError:
+            return getattr(importlib.import_module(module), cls)
+
+    def current(self) -> Any:
+        return getattr(self.target(), self.name)
+
+    def apply(self) -> None:
+        key = (self.owner, self.name)
+        if key not in _originals:
+            target = self.target()
+            _originals[key] = original = getattr(target, self.name)
+            setattr(target, self.name, self.replace(original))
+
+    def applied(self) -> bool:
+        return (self.owner, self.name) in _originals
+
+    def undo(self) -> None:
+        original = _originals.pop((self.owner, self.name), None)
+        if original is not None:
+            setattr(self.target(), self.name, original)
+
+
+# --- the tracker store fails loudly ------------------------------------------------------------
+
+class TrackerStoreUnavailable(RuntimeError):
+    """The conversation could not be read or saved: the turn must fail."""
+
+
+def _raise_unavailable(error: Exception) -> None:
+    raise TrackerStoreUnavailable(type(error).__name__) from error
+
+
+def _failing_loudly(init: Callable) -> Callable:
+    """FailSafeTrackerStore.__init__ with TrackerStoreUnavailable raised on a
+    store error unless the caller gives its own callback. Rasa's Agent wraps
+    every tracker store in one that, when the database fails, answers the turn
+    from an empty in-memory conversation and keeps its events in memory: the
+    user's form is silently forgotten, and once the database is back, what that
+    replica saves no longer lines up with what is stored. With this the turn
+    fails, the channel says so (REST: 503; WeChat: "please send it again"),
+    nothing is half-stored."""
+
+    @wraps(init)
+    def __init__(self: Any, tracker_store: Any, on_tracker_store_error: Any = None,
+                 fallback_tracker_store: Any = None) -> None:
+        init(self, tracker_store, on_tracker_store_error or _raise_unavailable, fallback_tracker_store)
+
+    return __init__
+
+
+# --- the Rasa server's app -----------------------------------------------------------------------
+
+def _bearer_auth(requires_auth: Callable) -> Callable:
+    from bot.rasa_server import bearer_auth
+
+    return bearer_auth(requires_auth)
+
+
+def _hardened(configure_app: Callable) -> Callable:
+    from bot.rasa_server import harden
+
+    @wraps(configure_app)
+    def hardened_configure_app(*args: Any, **kwargs: Any) -> Any:
+        return harden(configure_app(*args, **kwargs))
+
+    return hardened_configure_app
+
+
+def _validate_action_result(original: Callable) -> Callable:
+    from bot.rasa_speedups import validate_action_result
+
+    return validate_action_result
+
+
+# Installed by our plug-ins in the Rasa server process.
+SERVER_PATCHES = (
+    # Rasa checked the (constant) action-reply schema itself at every action call: 43% of the CPU on form turns.
+    Patch("rasa.core.actions.action.RemoteAction", "_validate_action_result", _validate_action_result),
+    # On a database error Rasa answers from an EMPTY conversation: the turn fails instead (see _failing_loudly).
+    Patch("rasa.core.tracker_store.FailSafeTrackerStore", "__init__", _failing_loudly),
+)
+
+# Installed by `python -m bot.rasa_server` before Rasa builds its app (bot/rasa_server.py).
+ENTRY_PATCHES = (
+    # Rasa reads its API token only from ?token=, which proxies write into their logs: a Bearer header works too.
+    Patch("rasa.server", "requires_auth", _bearer_auth),
+    # sanic 21.12 spins forever on a negative Content-Length and takes 100 MB bodies: our request class, 256 KiB.
+    Patch("rasa.core.run", "configure_app", _hardened),
+)
+
+
+def install() -> None:
+    """The Rasa server's patches; every plug-in of ours calls it when Rasa creates it."""
+    with _lock:
+        # No personal data in any log line, structlog event, warning or write to stdout/stderr
+        # (bot/log_redaction.py: logging.Handler.handle, the root handlers' filters, structlog's
+        # processors, warnings.showwarning, sys.stdout/stderr). Asked again at every call, so
+        # handlers Rasa added since the first plug-in loaded (its --log-file) get the filter too.
+        log_redaction.install()
+        for patch in SERVER_PATCHES:
+            patch.apply()
+
+
+def harden_server() -> None:
+    """The patches Rasa's app must be built with; `python -m bot.rasa_server` calls it first."""
+    with _lock:
+        for patch in ENTRY_PATCHES:
+            patch.apply()
+
+
+def install_action_server() -> None:
+    """The action server's patches; actions/__init__.py calls it when rasa_sdk imports the actions."""
+    # No personal data in any line the action server writes, as in the Rasa server.
+    log_redaction.install()
+
+
+def uninstall() -> None:
+    """Undoes the attribute patches of all three (for tests; log redaction has its own)."""
+    with _lock:
+        for patch in SERVER_PATCHES + ENTRY_PATCHES:
+            patch.undo()

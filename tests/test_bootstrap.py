@@ -1,0 +1,126 @@
+"""bot/rasa_ext/bootstrap.py: install() puts every listed patch in place once,
+whichever of our Rasa plug-ins is created first, and a tracker store failure
+then fails the turn instead of answering from an empty conversation."""
+import contextlib
+
+import pytest
+import rasa.core.run
+import rasa.server
+from rasa.core.actions.action import RemoteAction
+from rasa.core.tracker_store import FailSafeTrackerStore, InMemoryTrackerStore
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from bot import log_redaction, rasa_speedups
+from bot.rasa_ext import bootstrap
+
+ALL_PATCHES = bootstrap.SERVER_PATCHES + bootstrap.ENTRY_PATCHES
+
+
+@contextlib.contextmanager
+def from_scratch():
+    """No patch in place; afterwards, the process as it was (an earlier test may have created a plug-in)."""
+    applied = [patch for patch in ALL_PATCHES if patch.applied()]
+    redacting = log_redaction.installed()
+    bootstrap.uninstall()
+    log_redaction.uninstall()
+    try:
+        yield
+    finally:
+        bootstrap.uninstall()
+        for patch in applied:
+            patch.apply()
+        if redacting:
+            log_redaction.install()
+        else:
+            log_redaction.uninstall()
+
+
+class BrokenStore(InMemoryTrackerStore):
+    """A tracker store whose database is gone."""
+
+    async def retrieve(self, sender_id):
+        raise ConnectionError("database unreachable")
+
+    async def save(self, tracker):
+        raise ConnectionError("database unreachable")
+
+
+def test_install_puts_each_listed_patch_in_place_once():
+    with from_scratch():
+        originals = {(p.owner, p.name): p.current() for p in ALL_PATCHES}
+        assert not log_redaction.installed()
+        bootstrap.install()
+        installed = {(p.owner, p.name): p.current() for p in bootstrap.SERVER_PATCHES}
+        for patch in bootstrap.SERVER_PATCHES:
+            assert patch.applied() and patch.current() is not originals[(patch.owner, patch.name)], patch
+        for patch in bootstrap.ENTRY_PATCHES:  # only the server's entry point installs these
+            assert not patch.applied() and patch.current() is originals[(patch.owner, patch.name)], patch
+        assert log_redaction.installed()
+        assert RemoteAction._validate_action_result is rasa_speedups.validate_action_result
+
+        bootstrap.install()  # a second plug-in: nothing is wrapped twice
+        assert {(p.owner, p.name): p.current() for p in bootstrap.SERVER_PATCHES} == installed
+
+        bootstrap.uninstall()
+        assert {(p.owner, p.name): p.current() for p in ALL_PATCHES} == originals
+
+
+def test_harden_server_wraps_rasas_app_once():
+    with from_scratch():
+        requires_auth, configure_app = rasa.server.requires_auth, rasa.core.run.configure_app
+        bootstrap.harden_server()
+        wrapped = rasa.server.requires_auth, rasa.core.run.configure_app
+        assert wrapped[0] is not requires_auth and wrapped[1].__wrapped__ is configure_app
+        bootstrap.harden_server()
+        assert (rasa.server.requires_auth, rasa.core.run.configure_app) == wrapped
+        assert not log_redaction.installed()  # left to the plug-ins: Rasa sets up logging after this
+
+
+async def test_a_failing_tracker_store_fails_the_turn():
+    with from_scratch():
+        domain = Domain.empty()
+        unpatched = FailSafeTrackerStore(BrokenStore(domain))
+        assert await unpatched.retrieve("x") is None  # Rasa's own: an empty conversation follows
+        bootstrap.install()
+        store = FailSafeTrackerStore(BrokenStore(domain))
+        with pytest.raises(bootstrap.TrackerStoreUnavailable):
+            await store.retrieve("x")
+        with pytest.raises(bootstrap.TrackerStoreUnavailable):
+            await store.save(DialogueStateTracker("x", []))
+        seen = []  # a caller's own callback is still used
+        assert await FailSafeTrackerStore(BrokenStore(domain), seen.append).retrieve("x") is None
+        assert [type(e) for e in seen] == [ConnectionError]
+
+
+def _tracker_store(tmp_path):
+    from bot.tracker_store import RedactingTrackerStore
+
+    store = RedactingTrackerStore(domain=Domain.empty(), dialect="sqlite", db=str(tmp_path / "t.db"))
+    store.engine.dispose()
+
+
+def _lock_store(tmp_path):
+    from bot.lock_store import SharedLockStore
+
+    SharedLockStore(redis_url="")
+
+
+def _rest_channel(tmp_path):
+    from bot.channels.rest import RestInput
+
+    RestInput.from_credentials({"secret": "s"})
+
+
+def _wechat_channel(tmp_path):
+    from bot.channels.wechat import WeChatInput
+
+    WeChatInput.from_credentials({"token": "t", "app_id": "wx0123456789abcdef"})
+
+
+@pytest.mark.parametrize("create", [_tracker_store, _lock_store, _rest_channel, _wechat_channel])
+def test_whichever_plugin_rasa_creates_first_installs_everything(create, tmp_path):
+    with from_scratch():
+        create(tmp_path)
+        assert all(patch.applied() for patch in bootstrap.SERVER_PATCHES)
+        assert log_redaction.installed()
