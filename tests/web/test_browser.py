@@ -7,11 +7,13 @@ import json
 import re
 import shutil
 import uuid
+from concurrent.futures import ThreadPoolExecutor, as_completed
 
 import httpx
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
+from bot.web.rate_limit import SESSION_TURNS
 from tests.support.markers import require
 from tests.support.product import UNCLEAR
 from tests.support.web import STAFF_PASSWORD, STAFF_USER, start_web
@@ -110,25 +112,45 @@ def test_the_typing_indicator_shows_while_waiting(product, open_page):
     expect(page.locator(".hd-typing")).to_be_hidden()
 
 
-def test_sending_too_fast_is_explained_and_the_message_can_be_sent_again(product, open_page):
-    page = open_page(product.web_url + "/")
-    refusals = []
+@pytest.fixture(scope="module")
+def web_with_real_limits(product, tmp_path_factory):
+    """A web process of its own in front of the product's Rasa and backend, with the
+    chat limits as a deployment has them (CHAT_LIMIT_FACTOR 1: bot/web/rate_limit.py)."""
+    directory = tmp_path_factory.mktemp("web-limits")
+    env = product.env
+    server = start_web(directory, f"sqlite:///{directory / 'staff.db'}", CHAT_LIMIT_FACTOR="1",
+                       RASA_URL=product.rasa_url, RASA_AUTH_TOKEN=env["RASA_AUTH_TOKEN"],
+                       REST_CHANNEL_SECRET=env["REST_CHANNEL_SECRET"],
+                       BACKEND_URL=product.backend_url, BACKEND_SERVICE_TOKEN=env["BACKEND_SERVICE_TOKEN"])
+    yield server
+    server.group.stop()
 
-    def too_fast_once(route):
-        if not refusals:
-            refusals.append(1)
-            route.fulfill(status=429, content_type="application/json", headers={"Retry-After": "3"},
-                          body='{"error": {"code": "too_many_messages", "message": "wait"}}')
-        else:
-            route.continue_()
 
-    page.route("**/api/chat/messages", too_fast_once)
-    ask(page, "补卡要带什么材料")
-    alert = page.get_by_role("alert")
-    expect(alert).to_contain_text("消息发送得太快了")
-    alert.get_by_role("button").click()  # send it again
-    expect(last_bot(page)).to_contain_text("身份证")
-    expect(alert).to_be_hidden()
+def test_sending_too_fast_is_explained_and_the_message_can_be_sent_again(web_with_real_limits, open_page):
+    page = open_page(web_with_real_limits.url + "/")
+    ask(page, "你好")  # the widget's session exists now
+    session = json.loads(page.evaluate("() => localStorage.getItem('helpdesk.chat.session')"))["id"]
+    # The same session sends a burst from elsewhere (a script, another tab): the
+    # real limiter lets SESSION_TURNS.burst messages through (real turns, still
+    # running) and refuses the rest at once.
+    with httpx.Client(base_url=web_with_real_limits.url, timeout=120, headers={"X-Chat-Session": session}) as script:
+        with ThreadPoolExecutor(max_workers=SESSION_TURNS.burst + 4) as pool:
+            burst = [pool.submit(script.post, "/api/chat/messages", json={"message": "你好"})
+                     for _ in range(SESSION_TURNS.burst + 4)]
+            next(f for f in as_completed(burst) if f.result().status_code == 429)
+            refusals = []
+            page.on("response", lambda r: refusals.append(r) if r.status == 429 else None)
+            ask(page, "补卡要带什么材料")  # the person's own message, right after: refused by the web process
+            alert = page.get_by_role("alert")
+            expect(alert).to_contain_text("消息发送得太快了")
+            assert [r.url.endswith("/api/chat/messages") for r in refusals] == [True]
+            # As a person who read the message waits (Retry-After is rounded: a second more).
+            page.wait_for_timeout((int(refusals[0].headers["retry-after"]) + 1) * 1000)
+            alert.get_by_role("button").click()  # send it again
+            expect(last_bot(page)).to_contain_text("身份证")
+            expect(alert).to_be_hidden()
+        statuses = [f.result().status_code for f in burst]
+        assert set(statuses) == {200, 429} and statuses.count(200) <= SESSION_TURNS.burst, statuses
 
 
 def test_html_in_a_message_is_shown_as_text_and_never_run(product, open_page):
