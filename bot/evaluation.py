@@ -1,10 +1,12 @@
 """Evaluate the trained NLU model on sets it never trained on, per language.
 
-`make eval` runs this after training on data/ only. Two sets, never trained
-on (tests check both): tests/nlu_heldout/ (the validation set: the pipeline's
-settings were chosen on it) and tests/nlu_citizen/ (the test set: messages as
-citizens type them, a third and more of them out of scope, written by a
-writer who never saw data/; used for nothing but the final figure). It
+`make eval` runs this after training on data/ only. Three sets, never trained
+on (tests check them): tests/nlu_heldout/ (the validation set: the pipeline's
+settings were chosen on it), tests/nlu_dev/ (the tuning set: messages as
+citizens type them, written by a writer who never saw data/ nor tests/; the
+answer guard's settings were chosen on it and the validation set) and
+tests/nlu_citizen/ (the test set: written the same way by another writer, a
+third and more of it out of scope; used for nothing but the final figure). It
 prints, per language, intent accuracy, macro F1, out-of-scope recall, the
 share of messages answered right, answered wrong (another topic, or an answer
 to an out-of-scope question) and declined (fallback or out of scope for an
@@ -32,6 +34,7 @@ import yaml
 from bot.paths import ROOT
 
 HELDOUT_DIR = ROOT / "tests" / "nlu_heldout"
+DEV_DIR = ROOT / "tests" / "nlu_dev"
 CITIZEN_DIR = ROOT / "tests" / "nlu_citizen"
 OUT_OF_SCOPE = "out_of_scope"
 FALLBACK = "nlu_fallback"
@@ -61,7 +64,11 @@ def citizen_sets() -> Dict[str, List[Tuple[str, str]]]:
     return heldout_sets(CITIZEN_DIR)
 
 
-SETS = {"heldout": heldout_sets, "citizen": citizen_sets}
+def dev_sets() -> Dict[str, List[Tuple[str, str]]]:
+    return heldout_sets(DEV_DIR)
+
+
+SETS = {"heldout": heldout_sets, "dev": dev_sets, "citizen": citizen_sets}
 
 
 def predicted_label(parse: dict) -> str:
@@ -228,9 +235,9 @@ def main(argv: List[str] = None) -> int:
     parser.add_argument("--plot", default=str(ROOT / "reports" / "confusion_matrix.png"))
     parser.add_argument("--json", help="also write the figures to this JSON file")
     parser.add_argument("--errors", action="store_true", help="list every miss")
-    parser.add_argument("--set", choices=sorted(SETS) + ["all"], default="all")
+    parser.add_argument("--set", choices=list(SETS) + ["all"], default="all")
     args = parser.parse_args(argv)
-    names = sorted(SETS) if args.set == "all" else [args.set]
+    names = list(SETS) if args.set == "all" else [args.set]
     agent = load_agent(args.model)
     figures = {}
     for name in names:

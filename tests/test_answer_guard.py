@@ -3,6 +3,7 @@ from rasa.shared.nlu.training_data.message import Message
 
 from bot.keywords import LabelRanker, terms
 from bot.nlu.answer_guard import AnswerGuard
+from bot.nlu.linear_classifier import LinearClassifier
 
 EXAMPLES = [
     ("补办的社保卡需要重新激活吗", "faq/reissue_needs_activation"),
@@ -117,3 +118,52 @@ def test_a_message_that_is_exactly_a_training_example_gets_its_label():
     message = parse("再見！", "greet", 0.9)
     guard().process([message])
     assert message.get("intent")["name"] == "goodbye"
+
+
+OUT_OF_SCOPE_EXAMPLES = [
+    ("养老金什么时候发", "out_of_scope"), ("养老金每月几号到账", "out_of_scope"),
+    ("养老金发放时间", "out_of_scope"), ("退休金什么时候发", "out_of_scope"),
+    ("when is my pension paid", "out_of_scope"), ("pension payment date", "out_of_scope"),
+]
+
+
+def guard_with_second_opinion():
+    examples = EXAMPLES + OUT_OF_SCOPE_EXAMPLES
+    return AnswerGuard({**CONFIG, "linear_top_n": 1, "trust_above": 0.8}, None, None, LabelRanker(examples),
+                       LinearClassifier.train(examples))
+
+
+def test_the_linear_classifier_learns_the_labels_of_its_examples():
+    linear = LinearClassifier.train(EXAMPLES + OUT_OF_SCOPE_EXAMPLES)
+    assert linear.ranking("养老金几号发")[0][0] == "out_of_scope"
+    assert linear.ranking("补卡收不收费")[0][0] == "faq/reissue_fee"
+    assert LinearClassifier.train([("一", "a"), ("二", "a")]) is None  # one label: nothing to learn
+
+
+def test_a_confident_answer_the_linear_classifier_calls_out_of_scope_is_declined():
+    # A near miss sharing our words: the neural model is sure, the second opinion is not.
+    message = parse("养老金几号发", "faq", 0.99, "faq/reissue_time", 0.99)
+    guard_with_second_opinion().process([message])
+    assert message.get("intent")["name"] == "nlu_fallback"
+    assert message.get("answer_guard")["reason"] == "linear_out_of_scope"
+
+
+def test_an_answer_outside_the_linear_classifiers_best_is_declined():
+    message = parse("补卡收不收费", "faq", 0.99, "faq/reissue_needs_activation", 0.99)
+    guard_with_second_opinion().process([message])
+    assert message.get("answer_guard")["reason"] == "linear_disagrees"
+
+
+def test_an_answer_both_opinions_share_is_kept():
+    message = parse("补卡收不收费", "faq", 0.99, "faq/reissue_fee", 0.99)
+    guard_with_second_opinion().process([message])
+    assert message.get("intent")["name"] == "faq"
+    assert message.get("answer_guard") is None
+
+
+def test_the_linear_classifier_is_saved_and_loaded_with_the_model(tmp_path):
+    linear = LinearClassifier.train(EXAMPLES + OUT_OF_SCOPE_EXAMPLES)
+    linear.save(tmp_path)
+    loaded = LinearClassifier.load(tmp_path)
+    assert loaded.ranking("补卡收不收费") == linear.ranking("补卡收不收费")
+    assert LinearClassifier.load(tmp_path / "missing") is None  # a model trained before it: no second opinion

@@ -9,6 +9,9 @@ label is kept only when
 
 - its confidence clears the threshold of its kind of decision (an FAQ answer
   counts the intent's confidence times the response selector's), and
+- a second, linear classifier of the same labels (bot/nlu/linear_classifier.py)
+  does not call the message out of scope and has the label among its
+  `linear_top_n` best, and
 - an independent keyword ranker (BM25 over the same training examples,
   bot/keywords.py) has that label among its `agree_top_n` best, unless the
   model is surer than `trust_above`.
@@ -42,6 +45,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.keywords import LabelRanker, terms
+from bot.nlu.linear_classifier import LinearClassifier
 from bot.text import normalize_text
 
 FALLBACK = "nlu_fallback"
@@ -80,12 +84,15 @@ class AnswerGuard(GraphComponent):
             "thresholds": {"faq": 0.5, "default": 0.55},
             "agree_top_n": 3,
             "trust_above": 0.99,
+            # 0: no linear second opinion
+            "linear_top_n": 3,
         }
 
     def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-                 ranker: Optional[LabelRanker] = None) -> None:
+                 ranker: Optional[LabelRanker] = None, linear: Optional[LinearClassifier] = None) -> None:
         self.config = {**self.get_default_config(), **config}
         self.model_storage, self.resource = model_storage, resource
+        self.linear = linear if self.config["linear_top_n"] else None
         self._use(ranker)
 
     def _use(self, ranker: Optional[LabelRanker]) -> None:
@@ -104,8 +111,11 @@ class AnswerGuard(GraphComponent):
             label = message.get_full_intent()  # "faq/<key>" for a retrieval intent's example
             if message.get(TEXT) and label:
                 examples.append((message.get(TEXT), label))
+        self.linear = LinearClassifier.train(examples) if self.config["linear_top_n"] else None
         with self.model_storage.write_to(self.resource) as directory:
             (directory / EXAMPLES_FILE).write_text(json.dumps(examples, ensure_ascii=False), encoding="utf-8")
+            if self.linear is not None:
+                self.linear.save(directory)
         self._use(LabelRanker(examples))
         return self.resource
 
@@ -114,7 +124,8 @@ class AnswerGuard(GraphComponent):
              execution_context: ExecutionContext, **kwargs: Any) -> AnswerGuard:
         with model_storage.read_from(resource) as directory:
             examples = json.loads((directory / EXAMPLES_FILE).read_text(encoding="utf-8"))
-        return cls(config, model_storage, resource, LabelRanker.from_examples(examples))
+            linear = LinearClassifier.load(directory)
+        return cls(config, model_storage, resource, LabelRanker.from_examples(examples), linear)
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
@@ -174,6 +185,12 @@ class AnswerGuard(GraphComponent):
         thresholds = self.config["thresholds"]
         if confidence < thresholds.get(kind, thresholds["default"]):
             return "low_confidence"
+        if self.linear is not None:
+            second = [name for name, _ in self.linear.ranking(text)[: self.config["linear_top_n"]]]
+            if second[0] == OUT_OF_SCOPE:
+                return "linear_out_of_scope"
+            if label not in second:
+                return "linear_disagrees"
         if confidence > self.config["trust_above"]:
             return None
         top = [name for name, _ in self.ranker.ranking(text)[: self.config["agree_top_n"]]]
