@@ -3,6 +3,8 @@
     python -m bench                 train both configs, measure everything (~35 min on 2 cores)
     python -m bench --reuse-models  use models bench/ trained before (and their recorded training time)
     python -m bench --quick         fewer requests per level (a smoke run)
+    python -m bench --only growth   turn cost against conversation length alone, with models/helpdesk.tar.gz
+                                    (bench/results/growth.{json,md}; the README is left as it is)
 
 Prints the tables, writes bench/results/latest.{json,md} and bench/results/bench.png,
 and puts the tables into the README between the bench markers.
@@ -16,10 +18,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import load, nlu, products, report
+from bench import growth, load, nlu, products, report
 from bot.paths import ROOT
 
 USER_LEVELS = (1, 10, 50)
+GROWTH_QUICK = (30, 3)  # FAQ turns, form repetitions
 
 
 def measure_speed(product: products.Product, turns: dict, kinds=("faq", "form"), levels=USER_LEVELS) -> list:
@@ -38,7 +41,10 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reuse-models", action="store_true")
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--only", choices=["growth"])
     args = parser.parse_args(argv)
+    if args.only == "growth":
+        return growth_only(args.quick)
     turns = {1: 20, 10: 8, 50: 4} if args.quick else {1: 200, 10: 40, 50: 12}
     results = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "machine": report.machine()}
 
@@ -82,6 +88,20 @@ def main(argv=None) -> int:
 
     report.write(results)
     print(report.markdown(results))
+    return 0
+
+
+def growth_only(quick: bool) -> int:
+    """The growth benchmark on the trained model (`make train`), on its own."""
+    scratch = Path(tempfile.mkdtemp(prefix="bench-growth-"))
+    results = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "machine": report.machine()}
+    product = products.start("our bot", ROOT / "models", scratch / "our-bot")
+    try:
+        results["growth"] = growth.run([product], *GROWTH_QUICK if quick else ())
+    finally:
+        product.stop()
+        shutil.rmtree(scratch, ignore_errors=True)
+    report.write_growth(results)
     return 0
 
 

@@ -48,10 +48,20 @@ def markdown(results: Dict) -> str:
           ", ".join(f"{name} {mb:.0f}" for name, mb in sorted(peaks.items()))]
          for system, peaks in results["memory_mb"].items()],
     )
+    growth = f"{growth_table(results)}\n\n" if results.get("growth") else ""
     return (f"Measured {results['date']} on {results['machine']} (`make bench`).\n\n"
             f"NLU on the sets never trained on (heldout: validation; citizen: the test set, written apart):\n\n{nlu}\n\n"
             f"Conversation speed over the REST channel (load generator on the same machine):\n\n{speed}\n\n"
-            f"{memory}\n\n{targets(results)}")
+            f"{growth}{memory}\n\n{targets(results)}")
+
+
+def growth_table(results: Dict) -> str:
+    return ("A turn late in one long conversation against an early one (median turn; the Rasa server's "
+            "CPU time per turn, mean):\n\n" + _table(
+                ["system", "turn", "compared", "early ms", "late ms", "late/early", "Rasa CPU ms early", "late",
+                 "late/early"],
+                [[r["system"], r["kind"], r["compared"], r["early_ms"], r["late_ms"], f"{r['ratio']}x",
+                  r["early_cpu_ms"], r["late_cpu_ms"], f"{r['cpu_ratio']}x"] for r in results["growth"]]))
 
 
 def targets(results: Dict) -> str:
@@ -69,6 +79,9 @@ def targets(results: Dict) -> str:
                 add(f"{kind} p50/p95 at {users} users no worse than the default bot",
                     f"{a['p50_ms']}/{a['p95_ms']} vs {b['p50_ms']}/{b['p95_ms']} ms",
                     a["p50_ms"] <= b["p50_ms"] and a["p95_ms"] <= b["p95_ms"])
+    for r in results.get("growth", []):
+        add(f"{r['kind']} turn: {r['compared']} within 1.3x", f"{r['early_ms']} -> {r['late_ms']} ms ({r['ratio']}x)",
+            r["ratio"] <= 1.3)
     acc = {(r["system"], r["language"]): r["accuracy"] for r in results["nlu"] if r.get("set", "heldout") == "heldout"}
     citizen = {r["language"]: r for r in results["nlu"] if r["system"] == "our config" and r.get("set") == "citizen"}
     for language, r in sorted(citizen.items()):
@@ -95,6 +108,15 @@ def targets(results: Dict) -> str:
     training = results["training"]["ours"]["training_seconds"]
     add("training <= 2 minutes", f"{training} s", training <= 120)
     return "Targets:\n\n" + _table(["target", "measured", ""], rows)
+
+
+def write_growth(results: Dict) -> None:
+    """`python -m bench --only growth`: its own files; the README's section is `make bench`'s."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "growth.json").write_text(json.dumps(results, indent=2, ensure_ascii=False))
+    text = f"Measured {results['date']} on {results['machine']} (`python -m bench --only growth`).\n\n"
+    (RESULTS / "growth.md").write_text(text + growth_table(results) + "\n")
+    print(text + growth_table(results))
 
 
 def plot(results: Dict, path: Path) -> None:

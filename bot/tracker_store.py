@@ -27,7 +27,15 @@ events are replaced by redacted copies:
 The tracker Rasa keeps in memory for the rest of the turn is never changed:
 the store writes redacted copies of the events it has not stored yet (the
 earlier ones are only replayed, for the state). Conversations read back
-(`retrieve`, inherited) are the redacted ones.
+(`retrieve`) are the redacted ones.
+
+Reading and saving cost the same at the hundredth message as at the first:
+the store keeps the sessions this process read or saved lately
+(`bot.session_cache`) and hands out a copy of one while the database's key of
+the conversation (its event count and highest id) says no process stored or
+deleted anything since; a save writes the new events and applies them to the
+kept copy. The trackers it hands out (`bot.session_tracker.SessionTracker`)
+give Rasa's policies the states of the recent turns only, the same ones.
 
 endpoints.yml:
 
@@ -46,6 +54,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import json
 import re
 import unicodedata
 from collections import deque
@@ -55,14 +64,17 @@ import sqlalchemy as sa
 import sqlalchemy.orm
 from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs, ensure_schema_exists
 from rasa.shared.core.constants import REQUESTED_SLOT
-from rasa.shared.core.events import BotUttered, EntitiesAdded, Event, SlotSet, UserUttered
+from rasa.shared.core.events import BotUttered, EntitiesAdded, Event, SessionStarted, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
 from bot.pii import ASCII_WORD, mask_name, name_typed, mentions_password, redact
 from bot.privacy.slots import HOLDER_NAME, SECRET_NAMES, SECRET_PROMPTS
 from bot.privacy.walk import map_strings
 from bot.rasa_ext import bootstrap
 from bot.sealed import is_sealed
+from bot.session_cache import Key, SessionCache
+from bot.session_tracker import SessionTracker, clone, deserialise_events, window_for
 
 
 _CODE = re.compile(
@@ -209,22 +221,34 @@ def _redacted_user_event(event: UserUttered, secret_expected: bool, name_expecte
     return copied
 
 
-def redacted_events(events: Sequence[Event], already_stored: int = 0) -> List[Event]:
+def redacted_events(events: Sequence[Event], already_stored: int = 0,
+                    stored_state: Optional[DialogueStateTracker] = None) -> List[Event]:
     """The events from index `already_stored` on, with personal data masked
     (copies of the events that change, the same objects otherwise). The
     conversation is replayed from its start to know, at each user message,
     whether the form was asking for the SMS code or the name; the events
-    before `already_stored` are in the database already and only replayed."""
-    replay = DialogueStateTracker("redaction-replay", None)  # every slot exists: requested_slot too
+    before `already_stored` are in the database already and only replayed.
+    `stored_state`, a tracker holding the state after them (a copy, changed
+    here), saves that replay when the new events start with a user message
+    (nothing new then depends on the stored events but that state)."""
+    if stored_state is not None and already_stored < len(events) and isinstance(events[already_stored], UserUttered):
+        return _redacted_from(events, already_stored, stored_state, already_stored)
+    return _redacted_from(events, 0, DialogueStateTracker("redaction-replay", None), already_stored)
+
+
+def _redacted_from(events: Sequence[Event], first: int, replay: DialogueStateTracker,
+                   already_stored: int) -> List[Event]:
+    """redacted_events, replaying from `events[first]` on `replay` (the state before it)."""
     # The replay must not change the caller's events: applying an event can
     # change the latest user event (entities, featurization). Stored events
     # are replayed as they are (applying them again changes nothing), except
     # the last user message among them, which new events may still change.
-    last_stored_user = max((i for i in range(min(already_stored, len(events)))
+    last_stored_user = max((i for i in range(first, min(already_stored, len(events)))
                             if isinstance(events[i], UserUttered)), default=-1)
     result: List[Event] = []
     turn_secrets: Set[str] = set()  # digits typed in this turn's code/password message
-    for index, event in enumerate(events):
+    for index in range(first, len(events)):
+        event = events[index]
         if isinstance(event, UserUttered):
             secret_expected = replay.get_slot(REQUESTED_SLOT) in SECRET_PROMPTS
             if secret_expected or mentions_password(event.text):
@@ -307,6 +331,7 @@ class RedactingTrackerStore(SQLTrackerStore):
             domain=domain, dialect=dialect, host=host, port=port, db=db, username=username,
             password=password, event_broker=event_broker, login_db=login_db, query=query, **kwargs,
         )
+        self.sessions = SessionCache()  # the sessions this process read or saved lately
         if self.engine.dialect.name == "sqlite":
             # Write-ahead log: a commit appends to the log instead of
             # rewriting and syncing the database file (each turn commits once).
@@ -325,12 +350,84 @@ class RedactingTrackerStore(SQLTrackerStore):
         if self.event_broker is not None:  # brokers get redacted events too
             await super().stream_events(redacted_tracker(tracker))
 
-    def _additional_events(self, session: Any, tracker: DialogueStateTracker) -> List[Event]:
-        """What Rasa's save writes: the events not stored yet, redacted. Only
-        these are copied and masked (the rest is replayed for the state), so a
-        save costs the same early and late in a conversation."""
-        stored = self._event_query(session, tracker.sender_id, fetch_events_from_all_sessions=False).count()
-        return redacted_events(list(tracker.events), already_stored=stored)
+    # --- reading and saving a conversation ------------------------------------------------------
+    # Rasa reads a conversation's whole session and rebuilds it event by event at
+    # every turn, and counts what is stored before saving: a turn cost more the
+    # longer the conversation. Here the session this process last read or saved
+    # is kept (bot.session_cache) and handed out again while the database's key
+    # of the conversation says nothing changed since; only what a turn adds is
+    # redacted, written and applied to the kept copy.
+
+    def _conversation_key(self, session: Any, sender_id: Text) -> Key:
+        return tuple(session.query(sa.func.count(self.SQLEvent.id), sa.func.max(self.SQLEvent.id))
+                     .filter(self.SQLEvent.sender_id == sender_id).one())
+
+    def _read(self, session: Any, sender_id: Text, all_sessions: bool,
+              up_to: Optional[int] = None) -> Optional[SessionTracker]:
+        """Rasa's read (the latest session, or all), up to event id `up_to`."""
+        query = self._event_query(session, sender_id, fetch_events_from_all_sessions=all_sessions)
+        if up_to is not None:
+            query = query.filter(self.SQLEvent.id <= up_to)
+        rows = query.with_entities(self.SQLEvent.data).all()
+        if not self.domain or not rows:
+            return None
+        events = deserialise_events(json.loads(data) for (data,) in rows)
+        return SessionTracker.from_events(sender_id, events, self.domain.slots)
+
+    async def _retrieve(self, sender_id: Text, fetch_events_from_all_sessions: bool) -> Optional[DialogueStateTracker]:
+        with self.session_scope() as session:
+            if fetch_events_from_all_sessions:
+                return self._read(session, sender_id, True)
+            key = self._conversation_key(session, sender_id)
+            kept = self.sessions.get(sender_id, key) or self._read(session, sender_id, False, up_to=key[1])
+        if kept is None:
+            return None
+        kept.window = window_for(kept, kept.window)
+        self.sessions.put(sender_id, key, kept)
+        return clone(kept)
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        """Rasa's save: the events not stored yet, redacted, are added."""
+        await self.stream_events(tracker)
+        sender_id = tracker.sender_id
+        with self.session_scope() as session:
+            key = self._conversation_key(session, sender_id)
+            kept = self.sessions.get(sender_id, key)
+            if kept is not None:
+                stored = len(kept.events)
+            else:
+                stored = self._event_query(session, sender_id, fetch_events_from_all_sessions=False).count()
+            events = redacted_events(list(tracker.events), already_stored=stored,
+                                     stored_state=clone(kept) if kept is not None else None)
+            rows = [self._row(sender_id, event) for event in events]
+            session.add_all(rows)
+            session.flush()  # gives the rows their ids
+            highest = max([row.id for row in rows] + [key[1] or 0]) if rows else key[1]
+            data = [row.data for row in rows]
+            session.commit()
+        self._keep_saved(sender_id, kept, (key[0] + len(rows), highest), data)
+
+    def _row(self, sender_id: Text, event: Event) -> Any:
+        """The row Rasa's save writes for an event."""
+        data = event.as_dict()
+        return self.SQLEvent(
+            sender_id=sender_id, type_name=event.type_name, timestamp=data.get("timestamp"),
+            intent_name=data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
+            action_name=data.get("name"), data=json.dumps(data),
+        )
+
+    def _keep_saved(self, sender_id: Text, kept: Optional[SessionTracker], key: Key, data: List[Text]) -> None:
+        """The kept session with the saved events applied (read back from what
+        was written, as a later read would have them); dropped when a new
+        session started (the next read is of the new, short one)."""
+        events = deserialise_events(json.loads(item) for item in data)
+        if kept is None or any(isinstance(event, SessionStarted) for event in events):
+            self.sessions.drop(sender_id)
+            return
+        updated = clone(kept)
+        for event in events:
+            updated.update(event)
+        self.sessions.put(sender_id, key, updated)
 
     @contextlib.contextmanager
     def session_scope(self) -> Iterator[Any]:

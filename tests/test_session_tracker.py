@@ -1,0 +1,114 @@
+"""bot/session_tracker.py: a turn late in a long conversation gets exactly
+what Rasa computes from the whole conversation (applied events, the policies'
+states, the tracker copies actions run on), though only the recent turns are
+looked at.
+
+At every event of conversations of every kind of turn (tests/support/
+conversation_events.py), the tracker a turn works on (as the tracker store
+hands it out and Rasa then adds to it) is compared with a plain Rasa tracker
+holding the same events.
+"""
+from __future__ import annotations
+
+import copy
+import warnings
+from typing import List
+
+import pytest
+from rasa.shared.core.events import ActionExecuted, ActiveLoop, EntitiesAdded, Event, SlotSet, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from bot.paths import ROOT
+from bot.session_tracker import SessionTracker, Window, clone, deserialise_events, window_for
+from tests.support.conversation_events import DOMAIN, FAQ_ONLY, FORM, KINDS, LISTEN, conversation
+
+
+def _untimed(event) -> dict:  # a reset tracker's empty messages are stamped when made
+    return {k: v for k, v in event.as_dict().items() if k != "timestamp"} if event else None
+
+
+def _state(tracker: DialogueStateTracker) -> dict:
+    return {
+        "slots": {name: slot.value for name, slot in tracker.slots.items()},
+        "active_loop": tracker.active_loop, "latest_action": tracker.latest_action,
+        "latest_message": _untimed(tracker.latest_message), "latest_bot": _untimed(tracker.latest_bot_utterance),
+        "followup": tracker.followup_action, "paused": tracker.is_paused(),
+        "events": [e.as_dict() for e in tracker.events],
+    }
+
+
+def _as_stored(events: List[Event]) -> List[Event]:
+    """The events as the tracker store reads them back."""
+    return deserialise_events([copy.deepcopy(e.as_dict()) for e in events])
+
+
+def _turn_starts(events: List[Event]) -> List[int]:
+    return [i for i, e in enumerate(events) if isinstance(e, UserUttered) and i > 0
+            and isinstance(events[i - 1], ActionExecuted) and events[i - 1].action_name == LISTEN]
+
+
+def check(events: List[Event]) -> int:
+    """Replays `events` turn by turn as the tracker store and Rasa would, and
+    compares at every event; returns how many events were compared with a window."""
+    starts = _turn_starts(events) + [len(events)]
+    kept = SessionTracker.from_events("c", _as_stored(events[:starts[0]]), DOMAIN.slots)
+    plain = DialogueStateTracker.from_events("c", _as_stored(events[:starts[0]]), DOMAIN.slots)
+    windowed = 0
+    for begin, end in zip(starts, starts[1:]):
+        kept.window = window_for(kept, kept.window)
+        turn = clone(kept)
+        for event in _as_stored(events[begin:end]):
+            turn.update(event)
+            plain.update(copy.deepcopy(event))
+            windowed += turn.window is not None
+            assert turn.applied_events() == plain.applied_events()
+            full_states = plain.past_states(DOMAIN)
+            window_states = turn.past_states(DOMAIN)
+            assert window_states == full_states[len(full_states) - len(window_states):]
+            assert len(window_states) >= min(len(full_states), Window.MIN_STATES)
+            assert turn.past_states(DOMAIN, ignore_rule_only_turns=True) == plain.past_states(
+                DOMAIN, ignore_rule_only_turns=True)
+            assert _state(turn.copy()) == _state(plain.copy())
+        assert _state(turn) == _state(plain)
+        for event in _as_stored(events[begin:end]):  # what the store keeps: the saved events read back
+            kept.update(event)
+    return windowed
+
+
+def test_a_long_faq_conversation_is_computed_from_its_window():
+    events = conversation(0, 60, FAQ_ONLY)
+    assert check(events) > 200
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_every_kind_of_turn_gives_what_rasa_computes(seed):
+    check(conversation(seed, 40, KINDS))
+
+
+def test_a_window_never_starts_inside_a_form():
+    events = conversation(3, 50, KINDS)
+    tracker = SessionTracker.from_events("c", _as_stored(events), DOMAIN.slots)
+    window = window_for(tracker, None)
+    assert window is not None and window.state.active_loop_name is None
+    assert isinstance(tracker.events[window.start], UserUttered)
+
+
+def test_a_copy_shares_no_state_the_turn_changes():
+    tracker = SessionTracker.from_events("c", _as_stored(conversation(1, 10, KINDS)), DOMAIN.slots)
+    before = _state(tracker)
+    copied = clone(tracker)
+    copied.update(SlotSet("language", "en"))
+    copied.update(EntitiesAdded([{"entity": "language", "value": "xx"}]))
+    copied.update(ActiveLoop(FORM))
+    copied.interrupt_loop(True)
+    assert _state(tracker) == before
+
+
+def test_the_window_holds_more_states_than_the_longest_rule():
+    from rasa.shared.core.training_data.story_reader.yaml_story_reader import YAMLStoryReader
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        rules = YAMLStoryReader(DOMAIN).read_from_file(ROOT / "data" / "rules.yml")
+    longest = max(sum(isinstance(e, ActionExecuted) for e in rule.events) + 1 for rule in rules)
+    assert 1 < longest < Window.MIN_STATES
