@@ -65,9 +65,9 @@ test: $(MODEL)
 	bash scripts/ensure_services.sh
 	$(PY) -m pytest
 
-# Everything not marked product, browser, postgres, redis, cluster or model (pytest.ini): no
-# trained model, no service to bring up. Extra pytest arguments: make test-fast ARGS="-k wechat".
-FAST := not product and not browser and not postgres and not redis and not cluster and not model
+# Everything not marked product, browser, postgres, redis, cluster, model or fuzz (pytest.ini):
+# no trained model, no service to bring up. Extra pytest arguments: make test-fast ARGS="-k wechat".
+FAST := not product and not browser and not postgres and not redis and not cluster and not model and not fuzz
 test-fast: $(VENV)/.installed
 	$(PY) -m pytest -q -m "$(FAST)" $(ARGS)
 

@@ -1,8 +1,8 @@
 """The markers that say what a test starts (pytest.ini registers and describes
 them), and two checks that keep them true, so that `make test-fast`
-(`-m "not product and not browser and not postgres and not redis and not
-cluster and not model"`) can never start the product, a browser or a service
-behind a newcomer's back. A pytest plugin: tests/conftest.py loads it.
+(the Makefile's FAST: none of product, browser, postgres, redis, cluster,
+model, fuzz) can never start the product, a browser or a service behind a
+newcomer's back. A pytest plugin: tests/conftest.py loads it.
 
 - At collection: a test that uses a fixture of FIXTURE_MARKERS without its
   markers stops the run (a usage error naming the tests), whatever `-m` says.

@@ -102,7 +102,7 @@ def test_ask_click_a_quick_reply_and_find_it_all_after_a_reload(product, open_pa
 def test_the_typing_indicator_shows_while_waiting(product, open_page):
     page = open_page(product.web_url + "/")
     held = []  # the turn's request, held until the indicator was seen
-    page.route("**/api/chat/messages", held.append)
+    page.route("**/api/chat/messages", lambda route: held.append(route))
     ask(page, "补卡要带什么材料", wait=False)
     expect(page.get_by_role("status").filter(has_text="助手正在输入")).to_be_attached()
     expect(page.locator(".hd-typing")).to_be_visible()
