@@ -1,11 +1,12 @@
 """No personal value a test typed is left in clear text anywhere a product of
 this session keeps what it was told.
 
-The registry is filled where values are typed: `typed_in(message)` by the
-helpers that send messages (a demo holder's name, ID number or phone number
-in any usual form brings in all three of that holder's values), `typed(value)`
-for anything else a test types (a verification code, a password, a person a
-test made up). The places are registered when they are made: `watch(directory)`
+The registry is filled where values are typed: `typed_in(message, sender)` by
+the helpers that send messages (a demo holder's ID number or phone number in
+any usual form; the holder's name when typed at the name prompt, which
+`replied(sender, replies)` tells), `typed(value)` for anything else a test
+types (a verification code, a password, a person a test made up). What is
+registered is what the product promises to mask (docs/SECURITY.md). The places are registered when they are made: `watch(directory)`
 when a product, or one of its services alone, starts in `directory`;
 `keep_database(url)` just before a PostgreSQL database of the tests is dropped.
 
@@ -26,7 +27,7 @@ import sqlite3
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Dict, Iterable, Iterator, List, Set, Tuple
+from typing import Dict, Iterable, Iterator, List, Optional, Set, Tuple
 from urllib.parse import unquote
 
 import pytest
@@ -38,8 +39,10 @@ from bot.paths import ROOT
 # (table, column): where a clear value is the record itself, not a leak.
 ALLOWED = {("holders", "name"), ("holders", "phone"), ("sms_outbox", "phone"), ("sms_outbox", "text")}
 SQLITE_HEADER = b"SQLite format 3\x00"
+NAME_PROMPTS = ("ask_holder_name", "not_a_holder_name", "invalid_name")  # actions/messages.yml
 
 _values: Dict[str, str] = {}  # value -> what it is (shown when found)
+_asked_for_name: Set[str] = set()  # senders whose last reply asked for their name
 _directories: Set[Path] = set()
 _kept: Dict[str, List[Tuple[str, str, str]]] = {}  # PostgreSQL URL -> (table, column, cell text)
 
@@ -54,15 +57,34 @@ def typed(value: str, kind: str = "personal value") -> str:
     return value
 
 
-def typed_in(message: str) -> str:
-    """Registers the name, ID number and phone of every demo holder `message` mentions; returns it."""
+def typed_in(message: str, sender: Optional[str] = None) -> str:
+    """Registers what of a demo holder's `message` holds: an ID number or a phone number in any
+    usual form (masked wherever typed), and the holder's name when `sender`'s last reply asked
+    for a name (only there is a name recognised: docs/SECURITY.md). Returns `message`."""
     text, digits = str(message), canonical(str(message))
     for holder in DEMO_HOLDERS:
-        if holder.name in text or holder.id_number in digits or holder.phone in digits:
-            typed(holder.name, "name")
+        if holder.id_number in digits or holder.phone in digits:
             typed(holder.id_number, "ID number")
             typed(holder.phone, "phone number")
+        if sender in _asked_for_name and holder.name in text:
+            typed(holder.name, "name")
     return message
+
+
+def replied(sender: str, replies: Iterable) -> None:
+    """What `sender` was answered (REST messages or texts): whether it asks for a name."""
+    texts = [r.get("text") or "" if isinstance(r, dict) else str(r) for r in replies]
+    if any(text in _name_prompts() for text in texts):
+        _asked_for_name.add(sender)
+    else:
+        _asked_for_name.discard(sender)
+
+
+@lru_cache(maxsize=None)
+def _name_prompts() -> Set[str]:
+    """The actions' messages that ask for the holder's name, in every language."""
+    messages = yaml.safe_load((ROOT / "actions" / "messages.yml").read_text(encoding="utf-8"))
+    return {text for key in NAME_PROMPTS for text in messages[key].values() if isinstance(text, str)}
 
 
 def watch(directory: Path) -> Path:
