@@ -7,7 +7,7 @@ tracker to /webhook. Through rasa_sdk's own extension point (its pluggy hook
 check) is refused (401) unless the request presents ACTION_SERVER_SECRET in
 the X-Helpdesk-Action-Secret header, which Rasa sends with every action call
 (endpoints.yml); with no secret configured every such request gets 503. The
-request class is the card backend's (sanic 21.12's Content-Length guard).
+request class is bot.http's (sanic 21.12's Content-Length guard).
 """
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ class OnlyRasa:
 
     @hookimpl
     def attach_sanic_app_extensions(self, app: Sanic) -> None:
-        from bot.backend.api import CheckedRequest
+        from bot.http.request import CheckedRequest
 
         app.request_class = CheckedRequest
         if not self.secret:

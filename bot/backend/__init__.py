@@ -3,13 +3,18 @@
 Modules:
   config      settings (through bot.settings), secrets, fixed rules (lifetimes, lock-out)
   models      SQLAlchemy tables
-  db          engine and sessions from BACKEND_DB_URL; Alembic migrations (migrations/)
+  db          the database at BACKEND_DB_URL (bot.db.Database), brought up to date
+              by the Alembic migrations (migrations/)
   service     domain logic over a Session: verification, lock-out, activation,
               loss reports, applications, handoff tickets, audit, idempotency
   sms         the SMS gateway interface and the development outbox
   validation  request parsing and validation against the OpenAPI request schemas
   openapi     the OpenAPI 3 document served at /openapi.json
-  api         the sanic app
+  errors      DomainError (bot.http's HttpError) and the common refusals
+  routes/     one sanic Blueprint per resource (verifications, cards, applications,
+              tickets, the development outbox, the public /health and /openapi.json),
+              the service-credential guard, holder scope, idempotency
+  api         the sanic app: the blueprints put together
   seed        the demo data set (its docstring lists the demo identities)
   __main__    `python -m bot.backend {serve,seed,outbox,migrate}`
 

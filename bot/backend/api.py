@@ -16,7 +16,6 @@ import logging
 from sanic import Sanic
 
 from bot.backend.config import BackendConfig
-from bot.backend.errors import DomainError
 from bot.backend.openapi import document
 from bot.backend.routes import applications, cards, dev_outbox, public, tickets, verifications
 from bot.backend.routes.context import Backend
@@ -26,18 +25,12 @@ from bot.db import Database
 from bot.http.app import new_app
 from bot.http.blocking import DatabaseWork
 from bot.http.errors import JsonErrorHandler
-from bot.http.request import CheckedRequest
-
-# CheckedRequest: bot/action_server.py still imports it from here.
-__all__ = ["create_app", "CheckedRequest"]
 
 DATABASE_THREADS = 32
 
 
 def create_app(cfg: BackendConfig, db: Database) -> Sanic:
-    # The domain's DomainError (bot/backend/errors.py) is answered like bot.http's
-    # HttpError, and a write that raises it still commits what it wrote before.
-    work = DatabaseWork(db, DATABASE_THREADS, "backend-db", refusals=(DomainError,))
+    work = DatabaseWork(db, DATABASE_THREADS, "backend-db")
     backend = Backend(cfg, work, gateway_for(cfg.mode))
     resources = [verifications.blueprint(backend), cards.blueprint(backend),
                  applications.blueprint(backend), tickets.blueprint(backend)]
@@ -47,7 +40,7 @@ def create_app(cfg: BackendConfig, db: Database) -> Sanic:
 
     errors = JsonErrorHandler(
         messages={413: f"The request body is larger than {cfg.max_body_bytes} bytes."},
-        auth_scheme="Bearer", refusals=(DomainError,),
+        auth_scheme="Bearer",
     )
     app = new_app("card_backend", max_body_bytes=cfg.max_body_bytes, errors=errors,
                   access_log=logging.getLogger("bot.backend.access"))

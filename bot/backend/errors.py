@@ -1,23 +1,17 @@
 """Errors the backend answers with: `{"error": {"code", "message", ...}}` and a 4xx.
 
-The domain logic (service.py) raises DomainError; the HTTP layer (api.py)
-turns it into a response. Messages never contain personal data.
+The domain logic (service.py) raises DomainError, bot.http's one error class
+under the domain's name: the error handler answers it, and a write that raised
+it still commits what it wrote before (bot/http/blocking.py). Messages never
+contain personal data.
 """
 from __future__ import annotations
 
-from typing import Any, Dict
+from bot.http.errors import HttpError
 
 
-class DomainError(Exception):
-    def __init__(self, http_status: int, code: str, message: str, /, **extra: Any) -> None:
-        super().__init__(f"{code}: {message}")
-        self.status = http_status
-        self.code = code
-        self.message = message
-        self.extra = extra
-
-    def body(self) -> Dict[str, Any]:
-        return {"error": {"code": self.code, "message": self.message, **self.extra}}
+class DomainError(HttpError):
+    """A refusal of the domain logic (no headers of its own)."""
 
 
 def unauthorized() -> DomainError:

@@ -6,7 +6,6 @@ Error messages name the field and what is expected, never the value sent
 """
 from __future__ import annotations
 
-import json
 import re
 from typing import Any, Dict, Optional
 
@@ -15,6 +14,7 @@ from jsonschema.exceptions import ValidationError
 
 from bot.backend.errors import DomainError, invalid_request
 from bot.backend.openapi import REQUEST_SCHEMAS
+from bot.http.json import loads
 from bot.pii import redact
 
 
@@ -35,15 +35,10 @@ def invalid_json(message: str = "The request body is not valid JSON.") -> Domain
     return DomainError(400, "invalid_json", message)
 
 
-def _reject_constant(name: str):
-    raise ValueError(f"{name} is not JSON")
-
-
 def parse_json(body: bytes) -> Any:
     try:
-        text = body.decode("utf-8")
-        return json.loads(text, parse_constant=_reject_constant)
-    except (UnicodeDecodeError, ValueError, RecursionError):
+        return loads(body)
+    except ValueError:  # UnicodeDecodeError is one
         raise invalid_json() from None
 
 

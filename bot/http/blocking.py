@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import functools
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable, Tuple, Type
+from typing import Any, Callable, Tuple
 
 from bot.db import Database
 from bot.http.errors import HttpError
@@ -18,14 +18,11 @@ from bot.http.errors import HttpError
 class DatabaseWork:
     """`await work.read(fn, *args)` / `await work.write(fn, *args)` call
     `fn(session, *args)` in a thread; `close()` waits for what is running.
+    A write that refuses (raises HttpError) is still committed: what it wrote
+    before it refused, e.g. a counted failed attempt, is kept."""
 
-    refusals: exceptions after which a write is still committed (what the work
-    wrote before it refused, e.g. a counted failed attempt, is kept)."""
-
-    def __init__(self, db: Database, threads: int, name: str,
-                 refusals: Tuple[Type[Exception], ...] = (HttpError,)) -> None:
+    def __init__(self, db: Database, threads: int, name: str) -> None:
         self.db = db
-        self.refusals = refusals
         self._executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix=name)
 
     async def run(self, fn: Callable[..., Any], *args: Any) -> Any:
@@ -45,7 +42,7 @@ class DatabaseWork:
         with self.db.write() as session:
             try:
                 result = fn(session, *args)
-            except self.refusals:
+            except HttpError:
                 session.commit()
                 raise
             session.commit()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import traceback
-from typing import Any, Dict, Mapping, Optional, Tuple, Type
+from typing import Any, Dict, Mapping, Optional, Tuple
 
 from sanic.exceptions import SanicException
 from sanic.handlers import ErrorHandler
@@ -65,26 +65,22 @@ class JsonErrorHandler(ErrorHandler):
     """Every error as JSON; nothing from the request is echoed, nor logged in clear.
 
     messages: this app's wording of SANIC_ERRORS, by status;
-    auth_scheme: named in WWW-Authenticate on every 401 (an API with a token scheme);
-    refusals: more exception classes answered like HttpError (they have `status` and `body()`).
+    auth_scheme: named in WWW-Authenticate on every 401 (an API with a token scheme).
     """
 
-    def __init__(self, messages: Optional[Mapping[int, str]] = None, auth_scheme: Optional[str] = None,
-                 refusals: Tuple[Type[Exception], ...] = ()) -> None:
+    def __init__(self, messages: Optional[Mapping[int, str]] = None, auth_scheme: Optional[str] = None) -> None:
         super().__init__()
         self.messages = dict(messages or {})
         self.auth_scheme = auth_scheme
-        self.refusals = (HttpError, *refusals)
 
-    def answer(self, error: Any) -> HTTPResponse:
-        """The response to an HttpError (or one of `refusals`)."""
-        headers = dict(getattr(error, "headers", None) or {})
+    def answer(self, error: HttpError) -> HTTPResponse:
+        headers = dict(error.headers)
         if error.status == 401 and self.auth_scheme:
             headers.setdefault("WWW-Authenticate", self.auth_scheme)
         return json_response(error.body(), status=error.status, headers=headers)
 
     def default(self, request: Request, exception: Exception) -> HTTPResponse:
-        if isinstance(exception, self.refusals):
+        if isinstance(exception, HttpError):
             return self.answer(exception)
         if isinstance(exception, SanicException):
             status = getattr(exception, "status_code", 500) or 500

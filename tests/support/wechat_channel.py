@@ -2,20 +2,17 @@
 import asyncio
 import contextlib
 import itertools
-import socket
 from typing import AsyncIterator, List
 
 from rasa.core.channels.channel import UserMessage
 from sanic import Sanic
 
 from bot.channels.wechat.channel import WeChatConfig, WeChatInput
+from tests.support.sanic_server import serving
 
 APP_ID, APP_SECRET = "wx0123456789abcdef", "test-wechat-app-secret"
 TOKEN, AES_KEY = "test-wechat-token", "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
 _app_numbers = itertools.count()
-# Several apps start in this process: sanic's TouchUp rewrites class methods at
-# each start and fails on the second unless it keeps the originals (test mode).
-Sanic.test_mode = True
 
 
 class FakeAssistant:
@@ -57,17 +54,8 @@ async def serve(channel: WeChatInput, assistant: FakeAssistant) -> AsyncIterator
     port; yields the webhook URL. Leaving stops the server as SIGTERM does."""
     app = Sanic(f"wechat_test_{next(_app_numbers)}")
     app.blueprint(channel.blueprint(assistant), url_prefix="/webhooks/wechat")
-    with socket.socket() as s:  # sanic 21.12 takes port=0 for its default, 8000
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = await app.create_server(host="127.0.0.1", port=port, return_asyncio_server=True, access_log=False)
-    await server.startup()
-    try:
-        yield f"http://127.0.0.1:{port}/webhooks/wechat/webhook"
-    finally:
-        await server.before_stop()
-        server.close()
-        await server.wait_closed()
+    async with serving(app) as url:
+        yield url + "/webhooks/wechat/webhook"
 
 
 def make_channel(api_base: str = "http://127.0.0.1:9", state=None, **overrides) -> WeChatInput:

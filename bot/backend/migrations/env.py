@@ -1,4 +1,4 @@
-"""Alembic environment: the connection comes from bot.backend.db.Database.migrate
+"""Alembic environment: the connection comes from bot.db.Database.migrate
 (config.attributes["connection"]); `python -m bot.backend migrate` is the way in."""
 from alembic import context
 from sqlalchemy import create_engine
