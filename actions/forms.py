@@ -41,6 +41,7 @@ RULED_INTENTS = {"faq", "stop", "human_handoff"}
 PASSWORD_TYPED = "\u0000password"  # a password: warned, discarded
 LEAVE = "\u0000leave"  # asking to leave: the form ends
 NOT_A_VALUE = "\u0000not-a-value"  # a question, thanks, a greeting...: what is needed is said again
+CORRECT_NAME = "\u0000correct-name"  # "名字打错了" after the name: the form starts again from the name
 MARKERS = (PASSWORD_TYPED, LEAVE, NOT_A_VALUE)
 _DIGITS = re.compile(r"\d")
 
@@ -114,9 +115,9 @@ class ValidateVerifyIdentityForm(FormValidationAction):
 
     async def extract_holder_name(self, dispatcher, tracker, domain) -> Dict[Text, Any]:
         if asks_to_correct_name(latest_text(tracker)) and tracker.get_slot(slots.REQUESTED_SLOT) != slots.HOLDER_NAME:
-            # "名字打错了": start again from the name (the code, if any, was for the old name).
-            return {slots.HOLDER_NAME: None, slots.ID_NUMBER_MASKED: None, slots.SMS_CODE: None,
-                    slots.VERIFICATION_ID: None, slots.REQUESTED_SLOT: slots.HOLDER_NAME}
+            # Only the name is extracted: validation sees one slot, clears the others
+            # without a word, and the form asks for the name (validate_holder_name).
+            return {slots.HOLDER_NAME: CORRECT_NAME}
         return self._candidate(tracker, slots.HOLDER_NAME, dispatcher)
 
     async def extract_id_number_masked(self, dispatcher, tracker, domain) -> Dict[Text, Any]:
@@ -128,6 +129,11 @@ class ValidateVerifyIdentityForm(FormValidationAction):
     # --- validation ---------------------------------------------------------------------
 
     async def validate_holder_name(self, value, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        if value == CORRECT_NAME:
+            # Start again from the name (the code, if any, was for the old name);
+            # no failure: Rasa's form then asks for the first empty slot, the name.
+            return {slots.HOLDER_NAME: None, slots.ID_NUMBER_MASKED: None, slots.SMS_CODE: None,
+                    slots.VERIFICATION_ID: None}
         if value in MARKERS:
             return self._not_a_value(value, slots.HOLDER_NAME, dispatcher, tracker)
         if sealed.is_sealed(value):  # already validated (Rasa validates every filled slot again)
