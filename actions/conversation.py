@@ -14,7 +14,7 @@ from bot.privacy import slots
 MAX_FAILURES = 3
 # Slots that belong to one verification; cleared together.
 VERIFICATION_SLOTS = (
-    slots.HOLDER_NAME, slots.ID_NUMBER_MASKED, slots.SMS_CODE, slots.VERIFICATION_ID, slots.PHONE_MASKED,
+    slots.HOLDER_NAME, slots.ID_NUMBER_MASKED, slots.SMS_CODE, slots.VERIFICATION_ID,
 )
 TASK_SLOTS = (slots.PENDING_TASK, slots.PENDING_CARD_ID, slots.AWAITING_CONFIRMATION)
 
@@ -37,6 +37,11 @@ def language_before_latest_message(tracker: Tracker) -> str:
         elif seen_latest_user and event.get("event") == "slot" and event.get("name") == slots.LANGUAGE:
             return event.get("value") or "zh"
     return "zh" if not seen_latest_user else (tracker.get_slot(slots.LANGUAGE) or "zh")
+
+
+def channel_of(tracker: Tracker) -> str:
+    """The channel the latest message came in on (the backend records it)."""
+    return tracker.get_latest_input_channel() or "api"
 
 
 def latest_text(tracker: Tracker) -> str:

@@ -1,7 +1,7 @@
 """The two-stage fallback's actions, in the user's language.
 
 They replace Rasa's defaults, which speak English only and show raw intent
-names. Their words and buttons come from bot.fallback.
+names. Their words and buttons come from actions/suggestions.py.
 """
 from typing import Any, Dict, List, Text
 
@@ -10,7 +10,7 @@ from rasa_sdk.events import UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.conversation import language as conversation_language
-from bot import fallback
+from actions import suggestions as fallback
 
 
 class ActionAskAffirmation(Action):

@@ -27,7 +27,7 @@ from rasa_sdk.forms import FormValidationAction
 
 from actions import backend_client as backend
 from actions.conversation import (
-    asks_to_correct_name, backend_client, count_failure, language, language_before_latest_message,
+    asks_to_correct_name, backend_client, channel_of, count_failure, language, language_before_latest_message,
     latest_intent, latest_text,
     mentions_password, verified,
 )
@@ -44,10 +44,6 @@ NOT_A_VALUE = "\u0000not-a-value"  # a question, thanks, a greeting...: what is 
 CORRECT_NAME = "\u0000correct-name"  # "名字打错了" after the name: the form starts again from the name
 MARKERS = (PASSWORD_TYPED, LEAVE, NOT_A_VALUE)
 _DIGITS = re.compile(r"\d")
-
-
-def channel_of(tracker: Tracker) -> str:
-    return tracker.get_latest_input_channel() or "api"
 
 
 def _taken_by_a_rule(tracker: Tracker, value) -> bool:
@@ -233,8 +229,8 @@ class _AskFor(Action):
         lang = language(tracker)
         if any(_said_this_turn(tracker, message_text(key, lang)) for key in (f"not_a_{self.slot}", *self.also_asked_by)):
             return []  # the validation just said what is needed (and how to leave): not twice
-        say(dispatcher, f"ask_{self.slot}", language(tracker),
-            phone_masked=tracker.get_slot(slots.PHONE_MASKED) or "")
+        # The code prompt names no phone: the backend gives no hint of the phone on file.
+        say(dispatcher, f"ask_{self.slot}", language(tracker))
         return []
 
 

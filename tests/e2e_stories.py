@@ -19,7 +19,7 @@ The file keeps Rasa's story format; each step says, for the turn it is in:
 What the user sees must be the bot messages of the turn, each one its
 action's: an `utter_*` response's variation (an FAQ topic's answer) in the
 conversation's language, or a custom action's message of actions/messages.yml
-(bot/fallback.py for the fallback's, bot/pii.py for an ID number's faults)
+(actions/suggestions.py for the fallback's, bot/pii.py for an ID number's faults)
 in that language.
 """
 from __future__ import annotations
@@ -32,7 +32,7 @@ from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 import yaml
 
-from bot import fallback
+from actions import suggestions as fallback
 from bot.pii import ID_NUMBER_REASONS
 from bot.paths import ROOT
 

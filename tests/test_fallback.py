@@ -1,5 +1,6 @@
 """The "did you mean" buttons: human-readable, in the user's language, best first."""
-from bot import fallback, knowledge_base
+from actions import suggestions as fallback
+from bot import knowledge_base
 
 PARSE = {
     "text": "卡的事",
