@@ -12,6 +12,8 @@ import re
 import unicodedata
 from typing import Optional
 
+from bot.backend.openapi import TICKET_NUMBER_PATTERN
+
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK = "10X98765432"
 
@@ -270,8 +272,13 @@ def mask_name(name: str) -> str:
 # A number as people type it in free text: digits, up to 3 separators between
 # any two of them, maybe a final X. Letters around it do not matter
 # ("ID440524188001010014"). The whole run is judged at once, so a phone typed
-# right before an ID number cannot leave part of either in clear.
-_NUMBER_IN_TEXT = re.compile(rf"(?<!\d)\d(?:{SEPARATOR}{{0,3}}\d)*(?:{SEPARATOR}{{0,3}}[Xx](?![A-Za-z]))?")
+# right before an ID number cannot leave part of either in clear. A handoff
+# ticket number (the backend's HD-YYYYMMDD-NNNN, no personal data) is matched
+# whole first and left as it is: its 12+ digits would be masked like a phone.
+_TICKET_NUMBER = TICKET_NUMBER_PATTERN.strip("^$") + r"(?!\d)"
+_NUMBER_IN_TEXT = re.compile(
+    rf"(?P<ticket>(?<![A-Za-z]){_TICKET_NUMBER})"
+    rf"|(?<!\d)\d(?:{SEPARATOR}{{0,3}}\d)*(?:{SEPARATOR}{{0,3}}[Xx](?![A-Za-z]))?")
 _LONG_NUMBER = 11  # a mobile number's length: any run this long may be an ID or a phone
 _CODE_LENGTH = 4  # with codes=True, shorter runs are kept (times, counts)
 
@@ -295,7 +302,8 @@ def redact(text: str, *, codes: bool = False) -> str:
         return text
     if re.search(r"[\uff10-\uff19\uff38\uff58]", text):  # full-width digits or X typed by an IME
         text = unicodedata.normalize("NFKC", text)
-    return _NUMBER_IN_TEXT.sub(lambda match: _mask_number(match.group(0), codes), text)
+    return _NUMBER_IN_TEXT.sub(
+        lambda match: match.group(0) if match.group("ticket") else _mask_number(match.group(0), codes), text)
 
 
 ASCII_WORD = r"(?<![A-Za-z]){}(?![A-Za-z])"
