@@ -72,7 +72,7 @@ test-fast: $(VENV)/.installed
 	$(PY) -m pytest -q -m "$(FAST)" $(ARGS)
 
 eval: $(MODEL)
-	$(PY) -m bot.evaluation --model $(MODEL)
+	$(PY) -m bench.evaluation --model $(MODEL)
 
 # Not part of `make test`: it prints figures and never fails on one (about 35 minutes, most of it
 # training the default pipeline; BENCH_ARGS=--reuse-models: about 4).

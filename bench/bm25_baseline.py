@@ -16,7 +16,7 @@ from typing import Dict, List, Sequence, Tuple
 import jieba
 from rank_bm25 import BM25Okapi
 
-from bot.evaluation import OUT_OF_SCOPE, load_examples
+from bench.evaluation import OUT_OF_SCOPE, load_examples
 from bot.paths import DATA
 from bot.text import normalize_text
 

@@ -2,7 +2,7 @@
 
 Both Rasa configs are trained here on the same data/ (the whole model, NLU
 and dialogue, as `make train` trains it: the training time is that), then
-parsed message by message with bot.evaluation, the code `make eval` uses.
+parsed message by message with bench/evaluation.py, the code `make eval` uses.
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import Dict, List
 
-from bot.evaluation import SETS, Report, evaluate_agent, load_agent
+from bench.evaluation import SETS, Report, evaluate_agent, load_agent
 from bot.paths import ROOT
 from bench.bm25_baseline import Bm25Classifier, training_examples
 

@@ -12,7 +12,7 @@ import asyncio
 
 import pytest
 
-from bot.evaluation import OUT_OF_SCOPE, citizen_sets, evaluate_agent, heldout_sets, load_agent, predicted_label
+from bench.evaluation import OUT_OF_SCOPE, citizen_sets, evaluate_agent, heldout_sets, load_agent, predicted_label
 from tests.support.product import MODEL
 
 pytestmark = pytest.mark.model

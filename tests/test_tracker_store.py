@@ -412,7 +412,7 @@ def test_structlog_output_is_masked():
     std_logger.addHandler(handler)
     std_logger.setLevel(logging.DEBUG)
     std_logger.propagate = False
-    # Earlier tests may have configured structlog (bot.evaluation sets a WARNING
+    # Earlier tests may have configured structlog (bench.evaluation sets a WARNING
     # filter): start from its defaults, so this test sees only its own set-up.
     structlog.reset_defaults()
     structlog.configure(  # as rasa.utils.log_utils.configure_structlog does, minus the console

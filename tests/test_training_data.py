@@ -8,7 +8,7 @@ from collections import defaultdict
 import yaml
 
 from bot import knowledge_base
-from bot.evaluation import heldout_sets, load_examples
+from bench.evaluation import heldout_sets, load_examples
 from bot.nlu.answer_guard import exact_key
 from bot.nlu.normalizer import normalize_text
 from bot.paths import ROOT
@@ -135,7 +135,7 @@ def test_no_evaluation_text_is_a_near_twin_of_a_training_example():
     """Disjoint letter for letter is not enough: "补办社保卡需要带什么材料" beside a
     trained "补办社保卡需要什么材料" measures memory, not understanding."""
     trained = {(_key(text), label) for text, label, _ in training_examples()}
-    from bot.evaluation import citizen_sets, dev_sets
+    from bench.evaluation import citizen_sets, dev_sets
 
     for sets in (heldout_sets(), dev_sets(), citizen_sets()):
         twins = near_duplicates([example for examples in sets.values() for example in examples], trained)

@@ -1,17 +1,17 @@
 """Evaluate the trained NLU model on sets it never trained on, per language.
 
-`make eval` runs this after training on data/ only. Three sets, never trained
-on (tests check them): tests/nlu_heldout/ (the validation set: the pipeline's
-settings were chosen on it), tests/nlu_dev/ (the tuning set: messages as
-citizens type them, written by a writer who never saw data/ nor tests/; the
-answer guard's settings were chosen on it and the validation set) and
-tests/nlu_citizen/ (the test set: written the same way by another writer, a
-third and more of it out of scope; used for nothing but the final figure). It
-prints, per language, intent accuracy, macro F1, out-of-scope recall, the
-share of messages answered right, answered wrong (another topic, or an answer
-to an out-of-scope question) and declined (fallback or out of scope for an
-in-scope question), and the worst-confused pairs; it writes a confusion
-matrix PNG.
+A development tool, not part of the product: `make eval` runs this after
+training on data/ only. Three sets, never trained on (tests check them):
+tests/nlu_heldout/ (the validation set: the pipeline's settings were chosen on
+it), tests/nlu_dev/ (the tuning set: messages as citizens type them, written
+by a writer who never saw data/ nor tests/; the answer guard's settings were
+chosen on it and the validation set) and tests/nlu_citizen/ (the test set:
+written the same way by another writer, a third and more of it out of scope;
+used for nothing but the final figure). It prints, per language, intent
+accuracy, macro F1, out-of-scope recall, the share of messages answered right,
+answered wrong (another topic, or an answer to an out-of-scope question) and
+declined (fallback or out of scope for an in-scope question), and the worst-
+confused pairs; it writes a confusion matrix PNG.
 
 Labels: an FAQ question's label is its full retrieval intent `faq/<key>`; a
 prediction of `nlu_fallback` counts as `out_of_scope` (both mean "not
