@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -82,4 +83,5 @@ class Limiter:
         wait = await self.state.take(self.key(rule, who), rule.per_minute * self.factor / 60.0,
                                      rule.burst * self.factor, self.clock())
         if wait is not None:
-            raise WebError(429, rule.code, rule.message, {"Retry-After": str(max(1, round(wait)))})
+            # Rounded up: a client that waits exactly this long must get through.
+            raise WebError(429, rule.code, rule.message, {"Retry-After": str(max(1, math.ceil(wait)))})
