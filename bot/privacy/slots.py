@@ -16,7 +16,6 @@ VERIFICATION_ID = "verification_id"  # the backend's id of the verification in p
 VERIFICATION_TOKEN = "verification_token"  # sealed: the backend's proof of a verified holder
 VERIFICATION_EXPIRES_AT = "verification_expires_at"
 FORM_FAILURES = "form_failures"  # wrong values per slot: {slot name: count}
-PHONE_MASKED = "phone_masked"  # the masked phone on file (the code prompt may show it)
 # --- the task asked for, and the confirmation it waits for -----------------------------------
 PENDING_TASK = "pending_task"
 PENDING_CARD_ID = "pending_card_id"
@@ -31,7 +30,7 @@ IDENTITY_FORM = (HOLDER_NAME, ID_NUMBER_MASKED, SMS_CODE)
 # Slots whose value is a person's data (what the identity form asks for, what
 # the backend answers about the holder): only masked or sealed values may be
 # set in them, and the tracker store and the logs redact them again.
-PERSONAL_SLOTS = frozenset({HOLDER_NAME, ID_NUMBER_MASKED, SMS_CODE, VERIFICATION_TOKEN, PHONE_MASKED})
+PERSONAL_SLOTS = frozenset({HOLDER_NAME, ID_NUMBER_MASKED, SMS_CODE, VERIFICATION_TOKEN})
 # Of those, a code the user typed or a credential: masked whole wherever a value
 # is stored or logged, unless sealed (bot/sealed.py).
 SECRET_SLOTS = frozenset({SMS_CODE, VERIFICATION_TOKEN})
