@@ -10,7 +10,7 @@ import httpx
 import pytest
 import yaml
 
-from bot.channels.wechat import replies
+from bot.channels.wechat import rendering
 from bot.launcher import action_server, rasa_server
 from bot.paths import ROOT
 from bot.processes import ServiceGroup
@@ -77,7 +77,7 @@ def test_a_failed_database_fails_the_turn_instead_of_forgetting_the_conversation
     assert ASK_NAME in say(env, "帮我查一下社保卡状态")
     with tracker_database_broken(env["TRACKER_DB"]):
         # From an empty conversation "张三" would be no answer to the form's question.
-        assert say(env, "张三") == replies.TURN_FAILED["zh"]
+        assert say(env, "张三") == rendering.TURN_FAILED["zh"]
     assert ASK_ID in say(env, "张三")  # the form goes on where it was
     # Only the turns that were answered are stored, each once.
     assert stored_user_texts(env["TRACKER_DB_URL"], OPENID) == ["帮我查一下社保卡状态", "张*"]

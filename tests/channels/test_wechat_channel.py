@@ -6,7 +6,7 @@ import time
 import httpx
 import pytest
 
-from bot.channels.wechat import replies
+from bot.channels.wechat import rendering
 from bot.channels.wechat.channel import MAX_BODY_BYTES, WeChatConfig
 from bot.channels.wechat.crypto import MessageCrypto, signature
 from bot.channels.wechat.state import HANDED_OFF, REPLIED, Outcome, RedisState, hashed
@@ -286,9 +286,9 @@ async def test_a_retried_event_is_handled_once(client):
     created = int(time.time())
     xml = event_xml("oUserA", "subscribe", create_time=created)
     async with serve(channel, FakeAssistant()) as url:
-        assert await say(client, url, xml) == replies.WELCOME
-        assert await channel.state.outcome(f"event:oUserA:{created}:subscribe") == Outcome(REPLIED, replies.WELCOME)
-        assert await say(client, url, xml) == replies.WELCOME  # from the stored outcome
+        assert await say(client, url, xml) == rendering.WELCOME
+        assert await channel.state.outcome(f"event:oUserA:{created}:subscribe") == Outcome(REPLIED, rendering.WELCOME)
+        assert await say(client, url, xml) == rendering.WELCOME  # from the stored outcome
         assert not await channel.state.claim(f"event:oUserA:{created}:subscribe")
         assert await say(client, url, event_xml("oUserA", "unsubscribe", create_time=created + 1)) is None
 
@@ -390,14 +390,14 @@ async def test_a_long_answer_comes_in_parts(client):
     assistant = FakeAssistant(lambda text: [{"text": LONG}])
     async with serve(make_channel(), assistant) as url:
         parts = [await say(client, url, text_xml("oUserA", "详细说说"))]
-        while parts[-1].endswith(replies.MORE_POINTER["zh"]):
+        while parts[-1].endswith(rendering.MORE_POINTER["zh"]):
             assert len(parts) < 10
             parts.append(await say(client, url, text_xml("oUserA", "继续")))
-        assert await say(client, url, text_xml("oUserA", "继续")) == replies.NOTHING_MORE["zh"]
-        assert await say(client, url, text_xml("oUserA", "more")) == replies.NOTHING_MORE["en"]
+        assert await say(client, url, text_xml("oUserA", "继续")) == rendering.NOTHING_MORE["zh"]
+        assert await say(client, url, text_xml("oUserA", "more")) == rendering.NOTHING_MORE["en"]
     assert len(parts) >= 4
-    assert all(len(p.encode("utf-8")) <= replies.MAX_REPLY_BYTES for p in parts)
-    assert "".join(p.replace("\n" + replies.MORE_POINTER["zh"], "") for p in parts) == LONG
+    assert all(len(p.encode("utf-8")) <= rendering.MAX_REPLY_BYTES for p in parts)
+    assert "".join(p.replace("\n" + rendering.MORE_POINTER["zh"], "") for p in parts) == LONG
     assert assistant.texts == ["详细说说"]  # "继续" never went to the assistant
 
 
@@ -406,11 +406,11 @@ async def test_subscribe_welcome_and_message_types(client):
     async with serve(make_channel(), assistant) as url:
         welcome = await say(client, url, event_xml("oNew", "subscribe"))
         assert "社保卡" in welcome and "挂失" in welcome and "激活" in welcome and "人工" in welcome
-        assert await say(client, url, image_xml("oNew")) == replies.UNSUPPORTED
-        assert "文字和语音" in replies.UNSUPPORTED
-        assert await say(client, url, voice_xml("oNew")) == replies.UNSUPPORTED
+        assert await say(client, url, image_xml("oNew")) == rendering.UNSUPPORTED
+        assert "文字和语音" in rendering.UNSUPPORTED
+        assert await say(client, url, voice_xml("oNew")) == rendering.UNSUPPORTED
         assert await say(client, url, voice_xml("oNew", "怎么激活社保卡")) == "answer to 怎么激活社保卡"
-        assert await say(client, url, event_xml("oNew", "CLICK")) == replies.UNSUPPORTED
+        assert await say(client, url, event_xml("oNew", "CLICK")) == rendering.UNSUPPORTED
         assert await say(client, url, event_xml("oNew", "unsubscribe")) is None
     assert assistant.texts == ["怎么激活社保卡"]
     assert assistant.received[0].metadata == {"wechat": {"msg_type": "voice"}}
@@ -419,8 +419,8 @@ async def test_subscribe_welcome_and_message_types(client):
 async def test_a_failing_turn_gets_an_apology(client):
     assistant = FakeAssistant(lambda text: [RuntimeError("model exploded")])
     async with serve(make_channel(), assistant) as url:
-        assert await say(client, url, text_xml("oUserA", "你好")) == replies.TURN_FAILED["zh"]
-        assert await say(client, url, text_xml("oUserA", "hello")) == replies.TURN_FAILED["en"]
+        assert await say(client, url, text_xml("oUserA", "你好")) == rendering.TURN_FAILED["zh"]
+        assert await say(client, url, text_xml("oUserA", "hello")) == rendering.TURN_FAILED["en"]
 
 
 async def test_the_channel_logs_no_message_text_or_openid(client, caplog):

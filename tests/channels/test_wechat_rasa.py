@@ -4,7 +4,7 @@ import re
 import httpx
 import pytest
 
-from bot.channels.wechat import replies
+from bot.channels.wechat import rendering
 from tests.support.fake_wechat_api import FakeWeChatAPI
 from tests.support.product import UNCLEAR, start_product
 from tests.support.wechat_server import WeChatServer, event_xml, image_xml, text_xml, voice_xml
@@ -74,9 +74,9 @@ def test_voice_recognition_is_a_question(wechat, url):
 
 def test_welcome_and_unsupported_types(wechat, url):
     welcome = send(wechat, url, event_xml("oWeChatNew0000000000000000001", "subscribe"))
-    assert welcome == replies.WELCOME and "挂失" in welcome
-    assert send(wechat, url, image_xml("oWeChatNew0000000000000000001")) == replies.UNSUPPORTED
-    assert "文字和语音" in replies.UNSUPPORTED
+    assert welcome == rendering.WELCOME and "挂失" in welcome
+    assert send(wechat, url, image_xml("oWeChatNew0000000000000000001")) == rendering.UNSUPPORTED
+    assert "文字和语音" in rendering.UNSUPPORTED
 
 
 def test_numbered_option_then_a_form_that_keeps_state_per_openid(wechat, url):

@@ -5,7 +5,7 @@ import pytest
 import redis
 import redis.asyncio
 
-from bot.channels.wechat.replies import Option
+from bot.channels.wechat.rendering import Option
 from bot.channels.wechat.state import (
     HANDED_OFF, NONCE_NEW, NONCE_OTHER_MESSAGE, NONCE_SAME_MESSAGE, PENDING, REPLIED, MemoryState, Outcome,
     RedisState, hashed, state_for,

@@ -1,8 +1,8 @@
 """Turns alone: passive answer within the deadline, hand-off to the API after it, retries."""
 import asyncio
 
-from bot.channels.wechat import replies
-from bot.channels.wechat.messages import parse_message
+from bot.channels.wechat import rendering
+from bot.channels.wechat.xml_messages import parse_message
 from bot.channels.wechat.state import HANDED_OFF, REPLIED, MemoryState, Outcome
 from bot.channels.wechat.turns import Turns, _Turn
 from tests.support.wechat_channel import FakeAssistant
@@ -84,6 +84,6 @@ async def test_answers_for_events_and_types_need_no_assistant():
     image = parse_message(
         b"<xml><ToUserName>gh</ToUserName><FromUserName>o</FromUserName><CreateTime>1</CreateTime>"
         b"<MsgType>image</MsgType><MsgId>9</MsgId></xml>")
-    assert await turns.answer(subscribe, assistant) == replies.WELCOME
-    assert await turns.answer(image, assistant) == replies.UNSUPPORTED
+    assert await turns.answer(subscribe, assistant) == rendering.WELCOME
+    assert await turns.answer(image, assistant) == rendering.UNSUPPORTED
     assert assistant.received == []

@@ -4,8 +4,9 @@ Served at /webhooks/wechat/webhook: GET verifies the URL (echostr), POST
 receives messages in safe mode (encrypt_type=aes) or, only for an account
 without an EncodingAESKey, in plaintext. A signed URL carries one message: its
 nonce is remembered with the body it came with (docs/WECHAT.md, "Replays").
-This module checks each request and speaks HTTP; crypto, messages, replies,
-state, api_client and turns do the work.
+This module checks each request and speaks HTTP; the work is done by crypto,
+xml_messages (WeChat's XML in and out), rendering (the assistant's messages
+as the plain text a user reads), state, api_client and turns.
 """
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ from bot.channels.wechat.crypto import (
     AppIdMismatch, DecryptError, InvalidAESKey, MessageCrypto, SignatureError, TimestampError,
     MAX_CLOCK_SKEW_SECONDS, check_signature, check_timestamp,
 )
-from bot.channels.wechat.messages import (
+from bot.channels.wechat.xml_messages import (
     IncomingMessage, MalformedMessage, encrypted_field, encrypted_reply, parse_message, text_reply,
 )
 from bot.channels.wechat.state import NONCE_NEW, NONCE_OTHER_MESSAGE, ChannelState, state_for

@@ -28,7 +28,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Callable, List, Optional, Tuple
 
-from bot.channels.wechat.replies import Option
+from bot.channels.wechat.rendering import Option
 
 MESSAGE_TTL_SECONDS = 300  # WeChat's retries come within ~15 s; a replayed request is older than 5 min
 USER_TTL_SECONDS = 1800  # options and parts older than half an hour are stale

@@ -18,9 +18,9 @@ from typing import Any, Awaitable, Callable, Optional, Set
 
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 
-from bot.channels.wechat import replies
+from bot.channels.wechat import rendering
 from bot.channels.wechat.api_client import CustomerServiceClient
-from bot.channels.wechat.messages import IncomingMessage
+from bot.channels.wechat.xml_messages import IncomingMessage
 from bot.channels.wechat.state import HANDED_OFF, REPLIED, ChannelState, Outcome, hashed
 
 logger = logging.getLogger(__name__)
@@ -58,7 +58,7 @@ class _Turn:
             text = await self.turns.answer(self.message, self.on_new_message)
         except Exception:
             logger.exception("wechat: turn for user %s failed", hashed(self.message.from_user)[:12])
-            text = replies.TURN_FAILED[replies.language_of(user_text(self.message))]
+            text = rendering.TURN_FAILED[rendering.language_of(user_text(self.message))]
         # Nothing awaits between this check and set_result: the request either
         # takes the answer now or has already handed it off.
         if not self.handed_off:
@@ -117,15 +117,15 @@ class Turns:
         openid = message.from_user
         if message.msg_type == "event":
             if message.event == "subscribe":
-                return replies.WELCOME
-            return None if message.event == "unsubscribe" else replies.UNSUPPORTED
+                return rendering.WELCOME
+            return None if message.event == "unsubscribe" else rendering.UNSUPPORTED
         text = user_text(message).strip()
         if not text:
-            return replies.UNSUPPORTED
-        more_language = replies.more_request_language(text)
+            return rendering.UNSUPPORTED
+        more_language = rendering.more_request_language(text)
         if more_language:
-            return await self.state.next_part(openid) or replies.NOTHING_MORE[more_language]
-        option = replies.chosen_option(text, await self.state.options(openid))
+            return await self.state.next_part(openid) or rendering.NOTHING_MORE[more_language]
+        option = rendering.chosen_option(text, await self.state.options(openid))
         collector = CollectingOutputChannel()
         await on_new_message(UserMessage(
             option.payload if option else text, collector, openid,
@@ -133,9 +133,9 @@ class Turns:
             message_id=message.msg_id or None,
             metadata={"wechat": {"msg_type": message.msg_type}},
         ))
-        rendered = replies.render(collector.messages)
+        rendered = rendering.render(collector.messages)
         await self.state.set_options(openid, rendered.options)
-        parts = replies.split_for_reply(rendered.text) if rendered.text else []
+        parts = rendering.split_for_reply(rendered.text) if rendered.text else []
         await self.state.set_parts(openid, parts[1:])
         return parts[0] if parts else None
 

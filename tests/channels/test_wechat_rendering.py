@@ -1,7 +1,7 @@
 """The assistant's messages as WeChat text: numbered options, long answers cut."""
 import pytest
 
-from bot.channels.wechat.replies import (
+from bot.channels.wechat.rendering import (
     CHOOSE_PROMPT, MAX_REPLY_BYTES, MORE_POINTER, Option, chosen_option, language_of,
     more_request_language, render, split_for_reply,
 )

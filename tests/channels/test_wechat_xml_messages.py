@@ -3,7 +3,7 @@ from xml.etree.ElementTree import fromstring
 
 import pytest
 
-from bot.channels.wechat.messages import (
+from bot.channels.wechat.xml_messages import (
     MalformedMessage, encrypted_field, encrypted_reply, parse_message, text_reply,
 )
 from tests.support.wechat_server import BILLION_LAUGHS, EXTERNAL_ENTITY
