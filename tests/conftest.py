@@ -5,7 +5,7 @@ import pytest
 pytest.register_assert_rewrite("tests.support")  # before the first import of it: helpers' asserts explain themselves
 from tests.support.product import start_product  # noqa: E402
 
-pytest_plugins = ["tests.support.markers", "pytester"]
+pytest_plugins = ["tests.support.markers", "tests.support.personal_values", "pytester"]
 
 
 @pytest.fixture(scope="session")

@@ -3,13 +3,13 @@ starts it (real backend with the demo data, real action server).
 
 That nothing a citizen typed here (names, ID numbers right and wrong, codes,
 a password) is left in clear text in any table, log or output file is checked
-once every test of the session has typed its part (tests/personal_values.py)."""
+once every test of the session has typed its part (tests/support/personal_values.py)."""
 import json
 import sqlite3
 
 import pytest
 
-from tests import personal_values
+from tests.support import personal_values
 from tests.support.product import texts
 
 # A product of its own: these tests activate demo holders' cards and lock an identity for 30 minutes.

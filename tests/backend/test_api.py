@@ -15,7 +15,7 @@ from sqlalchemy import select
 from bot.backend.models import Card, Holder, IdempotencyRecord, LossReport, Verification
 from bot.backend.openapi import document
 from bot.backend.seed import DEMO_HOLDERS
-from tests import personal_values
+from tests.support import personal_values
 from tests.support.backend import Person, error_of, new_id_number
 
 CARD_STATUSES = ("in_production", "ready_for_pickup", "issued_inactive", "active", "reported_lost", "cancelled")

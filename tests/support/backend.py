@@ -23,6 +23,7 @@ from bot.backend.seed import add_card, add_holder
 from bot.db import Database
 from bot.pii import check_character
 from bot.processes import Service, ServiceGroup, free_port
+from tests.support import personal_values
 
 _ids = itertools.count(1)
 
@@ -70,6 +71,8 @@ class Backend:
         """A fresh holder with one card in each given status."""
         person = Person(name=name, id_number=new_id_number(), phone=new_phone())
         self.secrets_seen += [person.id_number, person.phone]
+        for value, kind in ((person.name, "name"), (person.id_number, "ID number"), (person.phone, "phone number")):
+            personal_values.typed(value, kind)
         with self.db.write() as session:
             holder = add_holder(session, self.id_hash_key, person.name, person.id_number, person.phone)
             for status in statuses:
@@ -89,6 +92,7 @@ class Backend:
             ).scalar_one()
         code = re.search(r"\b(\d{6})\b", message.text).group(1)
         self.secrets_seen.append(code)
+        personal_values.typed(code, "verification code")
         return code
 
     def start(self, client: httpx.Client, person: Person, channel: str = "web") -> str:
@@ -138,6 +142,7 @@ def backend_environment(port: int, db_url: str, **overrides: str) -> Dict[str, s
 def start_backend(kind: str, db_url: str, directory: Path, **overrides: str) -> Backend:
     port = free_port()
     env = backend_environment(port, db_url, **overrides)
+    personal_values.watch(directory)
     log_path = directory / f"backend-{kind}.log"
     service = Service(
         name=f"backend-{kind}",

@@ -16,6 +16,7 @@ from typing import Iterator
 import pytest
 
 from tests.support.markers import require
+from tests.support import personal_values
 
 PG_HOST = "127.0.0.1"
 PG_PORT = 5432
@@ -60,6 +61,7 @@ def fresh_database(prefix: str, host: str = PG_HOST, port: int = PG_PORT) -> Ite
     try:
         yield f"postgresql+psycopg2://{user}@{host}:{port}/{database}"
     finally:
+        personal_values.keep_database(f"postgresql+psycopg2://{user}@{host}:{port}/{database}")
         with admin.cursor() as cursor:
             cursor.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
         admin.close()

@@ -17,6 +17,7 @@ from bot.paths import ROOT
 from bot.processes import free_port, interrupt, launch_product
 from bot.service_auth import ACTION_SECRET_HEADER, REST_SECRET_HEADER
 from tests.support.markers import require
+from tests.support import personal_values
 
 MODEL = ROOT / "models" / "helpdesk.tar.gz"
 # A message the trained model cannot place: it gets "did you mean" with "怎么补办、去哪补办" among
@@ -121,9 +122,11 @@ class RunningProduct:
             headers={"Authorization": f"Bearer {self.env['BACKEND_SERVICE_TOKEN']}"},
         )
         response.raise_for_status()
-        return re.search(r"\d{6}", response.json()["messages"][0]["text"]).group(0)
+        code = re.search(r"\d{6}", response.json()["messages"][0]["text"]).group(0)
+        return personal_values.typed(code, "verification code")
 
     def say(self, sender: str, message: str) -> list:
+        personal_values.typed_in(message, sender)
         response = httpx.post(
             f"{self.rasa_url}/webhooks/rest/webhook",
             json={"sender": sender, "message": message},
@@ -131,7 +134,9 @@ class RunningProduct:
             timeout=30,
         )
         response.raise_for_status()
-        return response.json()
+        replies = response.json()
+        personal_values.replied(sender, replies)
+        return replies
 
     def stored_user_texts(self, sender: str) -> List[str]:
         return stored_user_texts(self.tracker_url, sender)
@@ -148,6 +153,7 @@ def start_product(tmp_path: Path, timeout: float = 300.0, **overrides) -> Runnin
     if not MODEL.exists():
         pytest.fail("no trained model: `make test` trains it first")
     env = product_environment(tmp_path, **overrides)
+    personal_values.watch(tmp_path)
     output = tmp_path / "launcher.out"
     try:
         process = launch_product(env, output, timeout)

@@ -18,6 +18,7 @@ from bot.db import Database
 from bot.processes import Service, ServiceGroup, free_port
 from tests.support.postgres import fresh_database
 from tests.support.product import STAFF_PASSWORD, STAFF_USER
+from tests.support import personal_values
 
 CLOSED_URL = "http://127.0.0.1:9"  # nothing listens: Rasa or the backend "down"
 WEB_SECRET_KEY = "test-web-secret-key"  # signs the chat session ids of every web process started alone
@@ -76,6 +77,7 @@ def web_environment(db_url: str, **overrides: str) -> dict:
 
 def start_web(directory: Path, db_url: str, **overrides: str) -> WebServer:
     env = web_environment(db_url, **overrides)
+    personal_values.watch(directory)
     url = f"http://127.0.0.1:{env['WEB_PORT']}"
     log_path = directory / f"web-{env['WEB_PORT']}.log"
     service = Service("web", [sys.executable, "-m", "bot.web", "serve", "--staff-from-env"],

@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests import personal_values
+from tests.support import personal_values
 from tests.support.product import UNCLEAR
 from tests.support.web import start_web
 
@@ -30,7 +30,7 @@ def web_url(product):
 
 
 def _typed(request: httpx.Request) -> None:
-    """Every message a test posts counts among the values typed (tests/personal_values.py)."""
+    """Every message a test posts counts among the values typed (tests/support/personal_values.py)."""
     if request.url.path == "/api/chat/messages" and request.method == "POST":
         try:
             personal_values.typed_in(str(json.loads(request.content).get("message", "")))
