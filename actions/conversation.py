@@ -10,6 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot import pii, sealed
 from bot.privacy import slots
+from bot.text import DEFAULT_LANGUAGE
 
 MAX_FAILURES = 3
 # Slots that belong to one verification; cleared together.
@@ -25,7 +26,7 @@ _CORRECTION = re.compile(
 
 
 def language(tracker: Tracker) -> str:
-    return tracker.get_slot(slots.LANGUAGE) or "zh"
+    return tracker.get_slot(slots.LANGUAGE) or DEFAULT_LANGUAGE
 
 
 def language_before_latest_message(tracker: Tracker) -> str:
@@ -35,8 +36,8 @@ def language_before_latest_message(tracker: Tracker) -> str:
         if event.get("event") == "user":
             seen_latest_user = True
         elif seen_latest_user and event.get("event") == "slot" and event.get("name") == slots.LANGUAGE:
-            return event.get("value") or "zh"
-    return "zh" if not seen_latest_user else (tracker.get_slot(slots.LANGUAGE) or "zh")
+            return event.get("value") or DEFAULT_LANGUAGE
+    return language(tracker) if seen_latest_user else DEFAULT_LANGUAGE
 
 
 def channel_of(tracker: Tracker) -> str:

@@ -1,7 +1,8 @@
 """The two-stage fallback's actions, in the user's language.
 
 They replace Rasa's defaults, which speak English only and show raw intent
-names. Their words and buttons come from actions/suggestions.py.
+names. Their words: actions/messages.yml; the "did you mean" buttons:
+actions/suggestions.py.
 """
 from typing import Any, Dict, List, Text
 
@@ -9,8 +10,9 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions import suggestions
 from actions.conversation import language as conversation_language
-from actions import suggestions as fallback
+from actions.messages import say, text
 
 
 class ActionAskAffirmation(Action):
@@ -24,8 +26,8 @@ class ActionAskAffirmation(Action):
     ) -> List[Dict[Text, Any]]:
         language = conversation_language(tracker)
         dispatcher.utter_message(
-            text=fallback.text(fallback.DID_YOU_MEAN, language),
-            buttons=fallback.buttons(tracker.latest_message or {}, language),
+            text=text("did_you_mean", language),
+            buttons=suggestions.buttons(tracker.latest_message or {}, language),
         )
         return []
 
@@ -39,11 +41,7 @@ class ActionAskRephrase(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
-        language = conversation_language(tracker)
-        dispatcher.utter_message(
-            text=fallback.text(fallback.REPHRASE, language),
-            buttons=[fallback.human_button(language)],
-        )
+        say(dispatcher, "rephrase", conversation_language(tracker))
         return []
 
 
@@ -56,11 +54,7 @@ class ActionGiveUp(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
-        language = conversation_language(tracker)
-        dispatcher.utter_message(
-            text=fallback.text(fallback.GIVE_UP, language),
-            buttons=[fallback.human_button(language)],
-        )
+        say(dispatcher, "give_up", conversation_language(tracker))
         # As Rasa's own default: the message that could not be handled does
         # not count as a turn for the policies.
         return [UserUtteranceReverted()]

@@ -153,7 +153,7 @@ class ValidateVerifyIdentityForm(FormValidationAction):
         try:
             id_number = pii.normalize_id_number(value or "")
         except pii.InvalidIdNumber as error:
-            dispatcher.utter_message(text=pii.ID_NUMBER_REASONS[error.reason][lang])
+            say(dispatcher, f"id_number_{error.reason}", lang)
             return {slots.ID_NUMBER_MASKED: None, **count_failure(tracker, slots.ID_NUMBER_MASKED, dispatcher)}
         name = sealed.unseal(tracker.get_slot(slots.HOLDER_NAME), tracker.sender_id)
         if name is None:  # no name this verification can use: ask for it again
@@ -164,7 +164,8 @@ class ValidateVerifyIdentityForm(FormValidationAction):
         try:
             started = await client.start_verification(name, id_number, channel_of(tracker), key)
         except backend.InvalidIdNumber as error:
-            dispatcher.utter_message(text=pii.ID_NUMBER_REASONS.get(error.reason, pii.ID_NUMBER_REASONS["check_character"])[lang])
+            reason = error.reason if error.reason in pii.ID_NUMBER_REASONS else "check_character"
+            say(dispatcher, f"id_number_{reason}", lang)
             return {slots.ID_NUMBER_MASKED: None}
         except backend.IdentityLocked as error:
             return self._give_up(dispatcher, tracker, "identity_locked", minutes=max(1, round(error.retry_after / 60)))

@@ -5,7 +5,7 @@ from rasa_sdk import Action, Tracker
 
 from actions import backend_client as backend
 from actions.conversation import backend_client, channel_of, language, verification_token, verified
-from actions.messages import say
+from actions.messages import say, text
 
 
 class ActionHumanHandoff(Action):
@@ -26,9 +26,9 @@ class ActionHumanHandoff(Action):
                 if intent and intent not in topics and not intent.startswith("nlu_"):
                     topics.append(intent)
         lang = language(tracker)
-        summary = ("用户咨询的主题：" if lang == "zh" else "Topics asked about: ") + ", ".join(topics[-10:] or ["-"])
+        summary = text("handoff_summary", lang, topics=", ".join(topics[-10:] or ["-"]))
         if verified(tracker):
-            summary += ("；身份已核验" if lang == "zh" else "; identity verified")
+            summary += text("handoff_summary_verified", lang)
         client = backend_client()
         key = backend.idempotency_key(tracker.sender_id, "handoff", str(len(tracker.events)))
         # The web process puts a keyed hash of the client's address in the message's metadata.

@@ -17,18 +17,10 @@ from actions.conversation import (
     TASK_SLOTS, backend_client, channel_of, clear, forget_verification, language, latest_intent, verification_token,
     verified,
 )
-from actions.messages import say
+from actions.messages import known, say, text
 from bot.privacy import slots
 
 TASKS = ("check_card_status", "activate_card", "report_lost_card", "reissue_progress")
-ON_OFF = {"zh": ("已开通", "未开通"), "en": ("on", "off")}
-APPLICATION_STATUS = {
-    "submitted": ("已受理", "received"),
-    "in_production": ("制卡中", "card being made"),
-    "ready_for_pickup": ("新卡可领取", "new card ready to collect"),
-    "collected": ("已领卡", "collected"),
-    "rejected": ("未通过", "not approved"),
-}
 
 
 def _tidy(tracker: Tracker) -> List[Dict[Text, Any]]:
@@ -45,8 +37,14 @@ def _backend_failed(dispatcher: CollectingDispatcher, tracker: Tracker, error: E
     return _tidy(tracker)
 
 
+def _status_words(status: str, lang: str) -> str:
+    """An application's status in words; one the actions do not know as the backend names it."""
+    key = f"application_status_{status}"
+    return text(key, lang) if known(key) else status
+
+
 def _say_card(dispatcher: CollectingDispatcher, card: backend.Card, lang: str) -> None:
-    on, off = ON_OFF[lang]
+    on, off = text("function_on", lang), text("function_off", lang)
     say(dispatcher, f"card_{card.status}", lang,
         card_number=card.card_number_masked,
         pickup_location=card.pickup_location or "-",
@@ -108,16 +106,15 @@ class ActionRunTask(Action):
     def _progress(dispatcher, applications, lang: str) -> List[Dict[Text, Any]]:
         if not applications:
             say(dispatcher, "no_applications", lang)
-        index = 0 if lang == "zh" else 1
         for application in applications:
             steps = "；".join(
-                f"{step.at[:10]} {APPLICATION_STATUS.get(step.status, (step.status,) * 2)[index]}"
+                f"{step.at[:10]} {_status_words(step.status, lang)}"
                 + (f"（{step.note}）" if step.note else "")
                 for step in application.timeline
             )
             say(dispatcher, "application", lang, submitted_at=application.submitted_at[:10],
                 old_card=application.old_card_number_masked or "-",
-                status=APPLICATION_STATUS.get(application.status, (application.status,) * 2)[index],
+                status=_status_words(application.status, lang),
                 timeline=steps,
             )
         return []

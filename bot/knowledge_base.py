@@ -16,10 +16,9 @@ from typing import Dict, Optional
 import yaml
 
 from bot.paths import KNOWLEDGE_BASE
+from bot.text import DEFAULT_LANGUAGE, LANGUAGES
 
 RESPONSE_PREFIX = "utter_faq/"
-LANGUAGES = ("zh", "en")
-DEFAULT_LANGUAGE = "zh"
 # Where an answer's content comes from (metadata `source`; the staff page names them).
 SOURCES = (
     "source_text",  # the seed text the FAQ was built from

@@ -9,6 +9,10 @@ from typing import Optional, Text
 import zhconv
 
 ZH, EN = "zh", "en"
+LANGUAGES = (ZH, EN)
+# A conversation's language until a message says otherwise, and the words of
+# any text that lacks the conversation's language.
+DEFAULT_LANGUAGE = ZH
 
 # CJK unified ideographs (with extension A) and the compatibility block: both
 # simplified and traditional characters count as Chinese.

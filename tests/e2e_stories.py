@@ -18,9 +18,8 @@ The file keeps Rasa's story format; each step says, for the turn it is in:
                 set during the turn, in this order (among others).
 What the user sees must be the bot messages of the turn, each one its
 action's: an `utter_*` response's variation (an FAQ topic's answer) in the
-conversation's language, or a custom action's message of actions/messages.yml
-(actions/suggestions.py for the fallback's, bot/pii.py for an ID number's faults)
-in that language.
+conversation's language, or a custom action's message in that language (the
+actions' one lookup of their words, actions/messages.py).
 """
 from __future__ import annotations
 
@@ -32,8 +31,7 @@ from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 import yaml
 
-from actions import suggestions as fallback
-from bot.pii import ID_NUMBER_REASONS
+from actions import messages
 from bot.paths import ROOT
 
 STORIES = Path(__file__).with_name("test_stories.yml")
@@ -124,10 +122,7 @@ def _pattern(template: str) -> "re.Pattern[str]":
 
 def action_message_patterns(language: str) -> List["re.Pattern[str]"]:
     """Every message a custom action can send in `language`, its {fields} as wildcards."""
-    templates = [m.get(language) or m["zh"] for m in _yaml("actions/messages.yml").values()]
-    templates += [fallback.text(t, language) for t in (fallback.DID_YOU_MEAN, fallback.REPHRASE, fallback.GIVE_UP)]
-    templates += [reason[language] for reason in ID_NUMBER_REASONS.values()]
-    return [_pattern(t) for t in templates]
+    return [_pattern(t) for t in messages.templates(language)]
 
 
 # --- playing a story ------------------------------------------------------------------------------

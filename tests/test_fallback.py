@@ -1,5 +1,5 @@
 """The "did you mean" buttons: human-readable, in the user's language, best first."""
-from actions import suggestions as fallback
+from actions import suggestions
 from bot import knowledge_base
 
 PARSE = {
@@ -25,7 +25,7 @@ PARSE = {
 
 
 def test_ranking_combines_intent_and_response_selector_confidence():
-    ranked = fallback.rank(PARSE, "zh")
+    ranked = suggestions.rank(PARSE, "zh")
     assert [s.label for s in ranked] == [
         "faq/reissue_process",  # 0.45 * 0.8 = 0.36
         "check_card_status",  # 0.30
@@ -35,19 +35,19 @@ def test_ranking_combines_intent_and_response_selector_confidence():
 
 def test_buttons_are_titles_in_the_users_language_with_a_way_out():
     topics = knowledge_base.load()
-    zh = fallback.buttons(PARSE, "zh")
+    zh = suggestions.buttons(PARSE, "zh")
     assert zh == [
         {"title": topics["reissue_process"].entry("zh").title,
          "payload": topics["reissue_process"].entry("zh").question},
         {"title": "查询我的社保卡状态", "payload": "/check_card_status"},
         {"title": "都不是", "payload": "/out_of_scope"},
     ]
-    en = fallback.buttons(PARSE, "en", limit=1)
+    en = suggestions.buttons(PARSE, "en", limit=1)
     assert en[0]["title"] == topics["reissue_process"].entry("en").title
     assert en[-1] == {"title": "None of these", "payload": "/out_of_scope"}
 
 
 def test_no_candidates_still_offers_a_way_out():
-    assert fallback.buttons({"intent_ranking": []}, "en") == [
+    assert suggestions.buttons({"intent_ranking": []}, "en") == [
         {"title": "None of these", "payload": "/out_of_scope"}
     ]

@@ -19,7 +19,7 @@ from rank_bm25 import BM25Okapi
 
 from bot import knowledge_base
 from bot.paths import DATA
-from bot.text import detect_language, normalize_text
+from bot.text import LANGUAGES, detect_language, normalize_text
 from bot.web.rasa_client import RasaClient, RasaUnavailable
 
 jieba.setLogLevel(logging.WARNING)  # its INFO/DEBUG lines about building the dictionary are noise
@@ -133,7 +133,7 @@ class FaqSearch:
         results = [(r, "model") for r in ranked or []]
         seen = {r.key for r, _ in results}
         results += [(r, "keywords") for r in self.keywords.rank(query) if r.key not in seen]
-        languages = [language] + [lang for lang in knowledge_base.LANGUAGES if lang != language]
+        languages = [language] + [lang for lang in LANGUAGES if lang != language]
         return {
             "query": query,
             "language": language,

@@ -7,10 +7,11 @@ from bot.channels.wechat.rendering import (
 )
 
 
-def test_language_of():
+def test_language_of_is_the_detector_of_the_nlu():
     assert language_of("补办的社保卡需要激活吗") == "zh"
     assert language_of("Does my card need activation?") == "en"
-    assert language_of("") == "en"
+    assert language_of("Is the 社保卡 app free to use?") == "en"  # a few characters in an English sentence
+    assert language_of("") == language_of("12345") == "zh"  # says nothing: the default
 
 
 def test_buttons_become_numbered_options_across_messages():

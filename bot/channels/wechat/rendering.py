@@ -13,11 +13,12 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any, Dict, List, NamedTuple, Optional
 
+from bot.text import DEFAULT_LANGUAGE, detect_language
+
 # Passive replies must stay under about 2000 bytes of UTF-8; the XML around
 # the content needs the rest.
 MAX_REPLY_BYTES = 1800
 
-_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _SENTENCE_END = re.compile(r"[。！？；!?;]|\.(?=\s)")
 _MORE_WORDS = {"继续": "zh", "繼續": "zh", "更多": "zh", "more": "en", "continue": "en"}
 _TRAILING_PUNCTUATION = " \t\r\n。.!！?？~～"
@@ -58,8 +59,9 @@ class Rendered:
 
 
 def language_of(text: str) -> str:
-    """zh if the text contains CJK characters, else en."""
-    return "zh" if _CJK.search(text or "") else "en"
+    """The language `text` is written in (the NLU's detector); the default language
+    when the text does not say (digits, an emoji, nothing)."""
+    return detect_language(text) or DEFAULT_LANGUAGE
 
 
 def render(messages: List[Dict[str, Any]]) -> Rendered:

@@ -23,7 +23,7 @@ from sanic.response import HTTPResponse, redirect
 from bot.http.errors import HttpError
 from bot.http.json import json_response
 from bot.http.middleware import on_request
-from bot.text import is_clean_text
+from bot.text import LANGUAGES, is_clean_text
 from bot.web.config import MAX_QUERY_CHARS, WebConfig
 from bot.web.faq_search import FaqSearch
 from bot.web.http import client_address, json_body
@@ -121,8 +121,8 @@ def search_blueprint(search: FaqSearch) -> Blueprint:
         if len(query) > MAX_QUERY_CHARS or not is_clean_text(query):
             raise HttpError(422, "invalid_request", f"`q` is text of at most {MAX_QUERY_CHARS} characters.")
         language = data.get("lang")
-        if language not in (None, "zh", "en"):
-            raise HttpError(422, "invalid_request", "`lang` is zh or en.")
+        if language is not None and language not in LANGUAGES:
+            raise HttpError(422, "invalid_request", f"`lang` is {' or '.join(LANGUAGES)}.")
         result = await search.search(query, language)
         log.info("faq search: %s, %d results", result["method"], len(result["results"]))
         return json_response(result)
