@@ -16,8 +16,9 @@ import httpx
 
 from bot import settings
 from bot.cluster import ensure_postgres_database
-from bot.processes import free_port, interrupt, launch_product
+from bot.processes import free_port
 from bot.service_auth import REST_SECRET_HEADER
+from tests.support.launch import interrupt, launch_product
 
 # What the load generator presents to the REST channel (it serves only callers with the secret).
 REST_HEADERS = {REST_SECRET_HEADER: "bench-rest-channel-secret"}

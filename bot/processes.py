@@ -3,6 +3,7 @@
 The launcher (`python -m bot run`) and the tests both use this: each process
 is a child in its own process group, reported ready once its health URL
 answers, and stopped with SIGTERM (then SIGKILL) together with the others.
+(The whole product started as `make run` starts it: tests/support/launch.py.)
 """
 from __future__ import annotations
 
@@ -140,37 +141,3 @@ class ServiceGroup:
         # Reverse order: front ends first, the services they call last.
         for service in reversed(self.services):
             service.stop()
-
-
-def launch_product(env: Dict[str, str], output: Path, timeout: float = 300.0) -> subprocess.Popen:
-    """`python -m bot run` (as `make run` starts it) with `env`, its output in
-    `output`; returns once it printed READY. RuntimeError with the end of the
-    output if it exits first or takes longer than `timeout` seconds."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bot", "run"], cwd=ROOT, env=env,
-        stdout=open(output, "wb"), stderr=subprocess.STDOUT,
-    )
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if b"READY" in output.read_bytes():
-            return process
-        if process.poll() is not None:
-            raise RuntimeError(f"launcher exited early:\n{output.read_text(errors='replace')[-3000:]}")
-        time.sleep(0.2)
-    process.kill()
-    raise RuntimeError(f"product not ready in {timeout:.0f}s:\n{output.read_text(errors='replace')[-3000:]}")
-
-
-def interrupt(process: subprocess.Popen, timeout: float = 60.0) -> bool:
-    """Ctrl-C, as a person would press it; killed if still running after
-    `timeout` seconds. True when it stopped by itself."""
-    if process.poll() is not None:
-        return True
-    process.send_signal(signal.SIGINT)
-    try:
-        process.wait(timeout=timeout)
-        return True
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-        return False

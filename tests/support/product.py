@@ -14,8 +14,9 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from bot.paths import ROOT
-from bot.processes import free_port, interrupt, launch_product
+from bot.processes import free_port
 from bot.service_auth import ACTION_SECRET_HEADER, REST_SECRET_HEADER
+from tests.support.launch import interrupt, launch_product
 from tests.support.markers import require
 from tests.support import personal_values
 
