@@ -32,7 +32,7 @@ from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 import yaml
 
 from actions import messages
-from bot.paths import ROOT
+from bot.core.paths import ROOT
 
 STORIES = Path(__file__).with_name("test_stories.yml")
 _ANNOTATED = re.compile(r"^\[(?P<text>.*)\](?P<entity>\{.*\})$", re.DOTALL)
@@ -118,6 +118,14 @@ def response_texts(name: str, language: str) -> List[str]:
 def _pattern(template: str) -> "re.Pattern[str]":
     parts = re.split(r"\{[a-z_]+\}", template)
     return re.compile(".+?".join(re.escape(part) for part in parts) + r"\Z", re.DOTALL)
+
+
+def responses_sent_by_actions() -> List[str]:
+    """The domain's responses a custom action sends by name (`utter_message(response=...)`)."""
+    names = set()
+    for path in (ROOT / "actions").glob("*.py"):
+        names.update(re.findall(r'response="(utter_[^"]+)"', path.read_text(encoding="utf-8")))
+    return sorted(names)
 
 
 def action_message_patterns(language: str) -> List["re.Pattern[str]"]:
@@ -226,7 +234,8 @@ def _assert_said_by(action: str, message: Dict[str, Any], language: str, parsed:
     elif action.startswith("utter_"):
         expected = response_texts(action, language)
     else:
-        assert any(p.match(text) for p in action_message_patterns(language)), \
+        sent_by_name = [t for name in responses_sent_by_actions() for t in response_texts(name, language)]
+        assert any(p.match(text) for p in action_message_patterns(language)) or text in sent_by_name, \
             f"{where}: {action} said {text!r}, none of the actions' messages in {language}"
         return
     assert text in expected, f"{where}: {action} said {text!r}; in {language} it says one of {expected}"
