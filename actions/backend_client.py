@@ -35,7 +35,7 @@ from typing import Any, Dict, List, Mapping, Optional, Type, Union
 
 import httpx
 
-from bot.pii import redact
+from bot.privacy.pii import redact
 
 log = logging.getLogger("actions.backend_client")
 
@@ -219,7 +219,7 @@ class CardNotReportable(BackendError):
 
 
 class InvalidIdNumber(BackendError):
-    """422 invalid_id_number; `reason` is a key of bot.pii.ID_NUMBER_REASONS."""
+    """422 invalid_id_number; `reason` is a key of bot.privacy.pii.ID_NUMBER_REASONS."""
 
     def __init__(self, code: str, message: str, http_status: Optional[int] = None, reason: str = "") -> None:
         super().__init__(code, message, http_status)
@@ -359,9 +359,9 @@ class BackendClient:
 
     @classmethod
     def from_settings(cls, environ: Optional[Mapping[str, str]] = None, timeout: float = DEFAULT_TIMEOUT) -> "BackendClient":
-        """BACKEND_URL and BACKEND_SERVICE_TOKEN from bot.settings (an empty
+        """BACKEND_URL and BACKEND_SERVICE_TOKEN from bot.core.settings (an empty
         token: the one a development backend wrote to var/secrets/)."""
-        from bot.settings import resolved
+        from bot.core.settings import resolved
 
         env = resolved(None if environ is None else dict(environ))
         return cls(env["BACKEND_URL"], _service_token_from_settings(env), timeout=timeout)

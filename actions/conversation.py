@@ -8,8 +8,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot import pii, sealed
-from bot.privacy import slots
+from bot.privacy import pii, sealed, slots
 from bot.text import DEFAULT_LANGUAGE
 
 MAX_FAILURES = 3

@@ -1,11 +1,11 @@
 """verify_identity_form: name, resident ID number, SMS code -> a verification token.
 
-Only masked or sealed values reach the slots: the name is sealed (bot/sealed.py)
+Only masked or sealed values reach the slots: the name is sealed (bot/privacy/sealed.py)
 until the verification replaces it with its masked form; the ID number is used
 in the turn it is typed (to start the verification at the backend) and kept as
 its masked form; the code is confirmed in the turn it is typed and the slot
 records "verified"; the verification token is sealed.
-A message is never taken as a value unless it looks like one (bot/pii.py:
+A message is never taken as a value unless it looks like one (bot/privacy/pii.py:
 name_typed, number_typed). What else it can be, in this order:
 - a password: warned about, discarded;
 - something NLU gives to a rule (an FAQ question, "stop", asking for a human):
@@ -32,8 +32,7 @@ from actions.conversation import (
     mentions_password, verified,
 )
 from actions.messages import say, text as message_text
-from bot import pii, sealed
-from bot.privacy import slots
+from bot.privacy import pii, sealed, slots
 
 # Intents whose rules take the turn from the form (data/rules.yml).
 RULED_INTENTS = {"faq", "stop", "human_handoff"}

@@ -1,7 +1,7 @@
 """What the actions say, in the user's language: the one lookup of their words.
 
 The words are actions/messages.yml; why an ID number is refused is worded
-where the number is checked (bot/pii.py, whose reasons the card backend's API
+where the number is checked (bot/privacy/pii.py, whose reasons the card backend's API
 gives too) and looked up here as `id_number_<reason>`. A text missing in a
 language is said in the default language (bot.text.DEFAULT_LANGUAGE).
 """
@@ -12,7 +12,7 @@ from typing import Any, Dict, List
 import yaml
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.pii import ID_NUMBER_REASONS
+from bot.privacy.pii import ID_NUMBER_REASONS
 from bot.text import DEFAULT_LANGUAGE
 
 MESSAGES = Path(__file__).with_name("messages.yml")

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Dict, List
 
 from actions import messages
-from bot import knowledge_base
+from bot.core import knowledge_base
 
 FAQ_INTENT = "faq"
 

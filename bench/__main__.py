@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from bench import growth, load, nlu, products, report
-from bot.paths import ROOT
+from bot.core.paths import ROOT
 
 USER_LEVELS = (1, 10, 50)
 GROWTH_QUICK = (30, 3)  # FAQ turns, form repetitions

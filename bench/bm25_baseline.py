@@ -17,7 +17,7 @@ import jieba
 from rank_bm25 import BM25Okapi
 
 from bench.evaluation import OUT_OF_SCOPE, load_examples
-from bot.paths import DATA
+from bot.core.paths import DATA
 from bot.text import normalize_text
 
 _tokenizer = jieba.Tokenizer()

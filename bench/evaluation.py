@@ -31,7 +31,7 @@ from typing import Dict, Iterable, List, Tuple
 
 import yaml
 
-from bot.paths import ROOT
+from bot.core.paths import ROOT
 
 HELDOUT_DIR = ROOT / "tests" / "nlu_heldout"
 DEV_DIR = ROOT / "tests" / "nlu_dev"

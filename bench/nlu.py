@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Dict, List
 
 from bench.evaluation import SETS, Report, evaluate_agent, load_agent
-from bot.paths import ROOT
+from bot.core.paths import ROOT
 from bench.bm25_baseline import Bm25Classifier, training_examples
 
 MODELS = ROOT / "bench" / ".models"

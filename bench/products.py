@@ -14,10 +14,10 @@ from typing import Dict, Iterator, List
 
 import httpx
 
-from bot import settings
-from bot.cluster import ensure_postgres_database
-from bot.processes import free_port
-from bot.service_auth import REST_SECRET_HEADER
+from bot.core import settings
+from bot.core.service_auth import REST_SECRET_HEADER
+from bot.ops.cluster import ensure_postgres_database
+from bot.ops.processes import free_port
 from tests.support.launch import interrupt, launch_product
 
 # What the load generator presents to the REST channel (it serves only callers with the secret).

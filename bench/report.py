@@ -7,7 +7,7 @@ import platform
 from pathlib import Path
 from typing import Dict, List
 
-from bot.paths import ROOT
+from bot.core.paths import ROOT
 
 RESULTS = ROOT / "bench" / "results"
 README = ROOT / "README.md"

@@ -11,15 +11,15 @@ def main(argv=None) -> int:
     commands.add_parser("settings", help="print the settings table (Markdown)")
     args = parser.parse_args(argv)
     if args.command == "run":
-        from bot.launcher import run
+        from bot.ops.launcher import run
 
         return run()
     if args.command == "shell":
-        from bot.launcher import shell
+        from bot.ops.launcher import shell
 
         return shell()
     if args.command == "settings":
-        from bot.settings import markdown_table
+        from bot.core.settings import markdown_table
 
         print(markdown_table())
         return 0

@@ -34,8 +34,8 @@ from urllib.parse import urlsplit
 from rasa.core.lock import TicketLock
 from rasa.core.lock_store import DEFAULT_REDIS_LOCK_STORE_KEY_PREFIX, LOCK_LIFETIME, LockError, LockStore
 
+from bot.core.settings import resolved
 from bot.rasa_ext import bootstrap
-from bot.settings import resolved
 
 log = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@ tracker is saved (and before its events are streamed to an event broker), its
 events are replaced by redacted copies:
 
 - user messages (`UserUttered`): the text, `parse_data["text"]`, entity
-  values and metadata pass through `bot.pii.redact` (ID and phone numbers
+  values and metadata pass through `bot.privacy.pii.redact` (ID and phone numbers
   masked). A message typed while the form asks for the SMS code or the ID
   number (the `requested_slot` slot is `sms_code` / `id_number_masked` at that
   point of the conversation, known by replaying the events) is masked whole
@@ -16,7 +16,7 @@ events are replaced by redacted copies:
   typed while the form asks for the holder's name that is a name is masked
   like one (张*).
 - `SlotSet` values (expected masked or sealed already) are redacted anyway,
-  except sealed ones (`bot.sealed`: ciphertext, kept whole so the action
+  except sealed ones (`bot.privacy.sealed`: ciphertext, kept whole so the action
   server can open them in a later turn); a secret slot's value
   (`bot.privacy.slots.SECRET_NAMES`: the SMS code, the verification token,
   anything named password or pin) is masked whole unless it is a status word
@@ -68,11 +68,11 @@ from rasa.shared.core.events import BotUttered, EntitiesAdded, Event, SessionSta
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
-from bot.pii import ASCII_WORD, mask_name, name_typed, mentions_password, redact
+from bot.privacy.pii import ASCII_WORD, mask_name, mentions_password, name_typed, redact
+from bot.privacy.sealed import is_sealed
 from bot.privacy.slots import HOLDER_NAME, SECRET_NAMES, SECRET_PROMPTS
 from bot.privacy.walk import map_strings
 from bot.rasa_ext import bootstrap
-from bot.sealed import is_sealed
 from bot.session_cache import Key, SessionCache
 from bot.session_tracker import SessionTracker, clone, deserialise_events, window_for
 

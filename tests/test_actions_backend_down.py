@@ -8,11 +8,10 @@ import httpx
 import pytest
 import yaml
 
-from bot import sealed
-from bot.launcher import action_server
-from bot.paths import ROOT
-from bot.processes import ServiceGroup
-from bot.processes import free_port
+from bot.core.paths import ROOT
+from bot.ops.launcher import action_server
+from bot.ops.processes import ServiceGroup, free_port
+from bot.privacy import sealed
 from tests.support.product import ACTION_HEADERS, product_environment
 
 ID_NUMBER = "440524188001010014"

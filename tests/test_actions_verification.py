@@ -8,7 +8,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.conversation import verification_token, verified
 from actions.tasks import ActionRememberTask
-from bot import sealed
+from bot.privacy import sealed
 
 KEY = "dGVzdC1zbG90LXNlYWwta2V5LTMyLWJ5dGVzLWxvbmc="
 

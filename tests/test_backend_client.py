@@ -35,7 +35,7 @@ from actions.backend_client import (
     WrongCode,
     idempotency_key,
 )
-from bot.processes import free_port
+from bot.ops.processes import free_port
 from tests.support.backend import Backend, start_backend
 
 ZHANG = ("张三", "11010519491231002X", "13800000001")

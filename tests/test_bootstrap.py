@@ -11,8 +11,8 @@ from rasa.core.tracker_store import FailSafeTrackerStore, InMemoryTrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot import log_redaction, rasa_speedups
-from bot.rasa_ext import bootstrap
+from bot.privacy import log_redaction
+from bot.rasa_ext import bootstrap, speedups
 
 ALL_PATCHES = bootstrap.SERVER_PATCHES + bootstrap.ENTRY_PATCHES
 
@@ -57,7 +57,7 @@ def test_install_puts_each_listed_patch_in_place_once():
         for patch in bootstrap.ENTRY_PATCHES:  # only the server's entry point installs these
             assert not patch.applied() and patch.current() is originals[(patch.owner, patch.name)], patch
         assert log_redaction.installed()
-        assert RemoteAction._validate_action_result is rasa_speedups.validate_action_result
+        assert RemoteAction._validate_action_result is speedups.validate_action_result
 
         bootstrap.install()  # a second plug-in: nothing is wrapped twice
         assert {(p.owner, p.name): p.current() for p in bootstrap.SERVER_PATCHES} == installed

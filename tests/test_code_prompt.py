@@ -10,7 +10,7 @@ import yaml
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.forms import ActionAskSmsCode
-from bot.paths import ROOT
+from bot.core.paths import ROOT
 from tests.test_form_validation import DOMAIN, tracker
 
 PROMPT = {

@@ -19,7 +19,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.tasks import ActionCancelTask, ActionConfirmTask
-from bot.paths import ROOT
+from bot.core.paths import ROOT
 
 FORM = "verify_identity_form"
 

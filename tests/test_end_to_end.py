@@ -77,7 +77,7 @@ def test_did_you_mean_buttons_lead_to_the_answer(product):
     assert first[0]["text"] == "Did you mean one of these?"
     # A topic button's payload is the topic's canonical question, which NLU
     # must understand: choosing it answers that topic.
-    from bot import knowledge_base
+    from bot.core import knowledge_base
 
     entry = knowledge_base.load()["reissue_documents"].entry("en")
     answer = texts(product.say(sender, entry.question))

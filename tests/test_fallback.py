@@ -1,6 +1,6 @@
 """The "did you mean" buttons: human-readable, in the user's language, best first."""
 from actions import suggestions
-from bot import knowledge_base
+from bot.core import knowledge_base
 
 PARSE = {
     "text": "卡的事",

@@ -8,7 +8,7 @@ explained; every common way of saying "stop" leaves the form."""
 import pytest
 
 from actions.messages import text as message_text
-from bot import knowledge_base
+from bot.core import knowledge_base
 from tests.support.product import start_product, texts
 
 pytestmark = pytest.mark.product
@@ -122,7 +122,7 @@ def test_a_question_at_the_code_prompt_is_not_a_code(product, lang, question):
 
 
 def pii_reason(reason, lang):
-    from bot.pii import ID_NUMBER_REASONS
+    from bot.privacy.pii import ID_NUMBER_REASONS
 
     return ID_NUMBER_REASONS[reason][lang]
 

@@ -8,7 +8,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.forms import ActionAskHolderName, ActionAskIdNumber, ValidateVerifyIdentityForm
 from actions.messages import text as message_text
-from bot import sealed
+from bot.privacy import sealed
 
 KEY = "dGVzdC1zbG90LXNlYWwta2V5LTMyLWJ5dGVzLWxvbmc="
 DOMAIN = {"forms": {"verify_identity_form": {"required_slots": ["holder_name", "id_number_masked", "sms_code"]}}}

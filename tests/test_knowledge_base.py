@@ -4,8 +4,8 @@ import re
 import pytest
 import yaml
 
-from bot import knowledge_base
-from bot.paths import ROOT
+from bot.core import knowledge_base
+from bot.core.paths import ROOT
 
 TOPICS = {
     "reissue_needs_activation", "why_reactivate", "card_number_change", "reissue_process",

@@ -37,7 +37,7 @@ def test_sigterm_to_make_runs_process_group_twice_stops_everything(tmp_path):
     import subprocess
     import time
 
-    from bot.paths import ROOT
+    from bot.core.paths import ROOT
 
     env = product_environment(tmp_path)
     output = tmp_path / "make-run.out"

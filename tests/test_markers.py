@@ -5,7 +5,7 @@ directly without it fails before anything starts. Run on small test modules
 of their own (pytester), with this project's pytest.ini and markers plugin."""
 import pytest
 
-from bot.paths import ROOT
+from bot.core.paths import ROOT
 
 CONFTEST = '''
 import pytest

@@ -8,7 +8,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.forms import ActionAskHolderName
 from actions.messages import text as message_text
-from bot import sealed
+from bot.privacy import sealed
 from tests.test_form_validation import DOMAIN, SENDER, seal_key, tracker, validate  # noqa: F401 (seal_key: fixture)
 
 CORRECTIONS = [("名字打错了", "zh"), ("姓名输错了，我重新说", "zh"), ("sorry, wrong name", "en"), ("I mistyped my name", "en")]

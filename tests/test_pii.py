@@ -2,7 +2,7 @@ import datetime as dt
 
 import pytest
 
-from bot import pii
+from bot.privacy import pii
 
 VALID = ["11010519491231002X", "440524188001010014", "360426199101010071"]
 

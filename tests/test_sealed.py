@@ -1,9 +1,9 @@
-"""bot/sealed.py: slot values only the action server can read."""
+"""bot/privacy/sealed.py: slot values only the action server can read."""
 import base64
 
 import pytest
 
-from bot import sealed
+from bot.privacy import sealed
 
 KEY = base64.urlsafe_b64encode(b"k" * 32).decode()
 OTHER_KEY = base64.urlsafe_b64encode(b"o" * 32).decode()
@@ -45,7 +45,7 @@ def test_anything_not_sealed_by_us_opens_to_none(monkeypatch):
 
 
 def test_an_empty_setting_uses_a_key_kept_in_var_secrets(monkeypatch, tmp_path):
-    from bot import local_secrets
+    from bot.core import local_secrets
 
     monkeypatch.setenv("SLOT_SEAL_KEY", "")
     monkeypatch.setattr(local_secrets, "SECRETS_DIR", tmp_path / "secrets")

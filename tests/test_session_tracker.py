@@ -18,7 +18,7 @@ import pytest
 from rasa.shared.core.events import ActionExecuted, ActiveLoop, EntitiesAdded, Event, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot.paths import ROOT
+from bot.core.paths import ROOT
 from bot.session_tracker import SessionTracker, Window, clone, deserialise_events, window_for
 from tests.support.conversation_events import DOMAIN, FAQ_ONLY, FORM, KINDS, LISTEN, conversation
 

@@ -1,5 +1,5 @@
-from bot import settings
-from bot.paths import ROOT
+from bot.core import settings
+from bot.core.paths import ROOT
 
 
 def test_defaults_and_expansion():

@@ -9,12 +9,11 @@ import httpx
 import pytest
 import yaml
 
-from bot import pii, sealed
-from bot.launcher import action_server, backend
-from bot.paths import ROOT
-from bot.privacy import slots
-from bot.processes import ServiceGroup
-from bot.settings import resolved
+from bot.core.paths import ROOT
+from bot.core.settings import resolved
+from bot.ops.launcher import action_server, backend
+from bot.ops.processes import ServiceGroup
+from bot.privacy import pii, sealed, slots
 from tests.support.product import ACTION_HEADERS, product_environment
 
 DOMAIN_FILE = ROOT / "domain.yml"

@@ -6,8 +6,8 @@ import pytest
 from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
 
 from actions.messages import text as message_text
-from bot.log_redaction import redact_text
-from bot.pii import redact
+from bot.privacy.log_redaction import redact_text
+from bot.privacy.pii import redact
 from bot.tracker_store import redact_user_text, redacted_events
 
 TICKET = "HD-20261202-0003"

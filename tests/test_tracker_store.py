@@ -1,5 +1,5 @@
 """bot/tracker_store.py (nothing personal reaches the tracker database) and
-bot/log_redaction.py (nothing personal reaches a log line).
+bot/privacy/log_redaction.py (nothing personal reaches a log line).
 
 Trackers are built from Rasa's own event classes, saved in a
 RedactingTrackerStore on a temporary SQLite file, and then every row of the
@@ -35,7 +35,7 @@ from rasa.shared.core.events import (
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig, read_endpoint_config
 
-from bot import log_redaction
+from bot.privacy import log_redaction
 from bot.tracker_store import RedactingTrackerStore, mentions_password, redact_user_text
 
 ID_NUMBER = "440524188001010014"
@@ -48,7 +48,7 @@ BANK_PIN = "654321"
 SHORT_PIN = "7391"
 VOLUNTEERED_CODE = "246813"
 TOKEN = "Qm9vdHN0cmFwVG9rZW5Gb3JUZXN0c19vbmx5X2FiY2RlZg"  # the backend's verification token
-SEALED_TOKEN = "sealed:gAAAAABoU2VhbGVkVG9rZW5Gb3JUZXN0cw=="  # what the form keeps in its slot (bot/sealed.py)
+SEALED_TOKEN = "sealed:gAAAAABoU2VhbGVkVG9rZW5Gb3JUZXN0cw=="  # what the form keeps in its slot (bot/privacy/sealed.py)
 ORDINARY = "补办的社保卡需要重新激活吗? 我有2张卡，2026年办的"
 
 with warnings.catch_warnings():  # Rasa warns about the removed slot auto-fill for any slots
@@ -276,7 +276,7 @@ async def test_turn_by_turn_as_rasa_saves(store):
 
 async def test_a_secret_slot_in_clear_is_masked_whole(store):
     """A token or code that reached a secret slot unsealed is stored masked
-    whole (the next turn would not accept it anyway: bot/sealed.py); the
+    whole (the next turn would not accept it anyway: bot/privacy/sealed.py); the
     code slot's status word is kept."""
     events = conversation()[:11] + [
         SlotSet("verification_token", TOKEN),
@@ -311,7 +311,7 @@ async def test_loaded_from_the_projects_endpoints_yml(tmp_path, monkeypatch, kin
     """endpoints.yml as it is, with TRACKER_DB_URL naming SQLite or PostgreSQL."""
     from sqlalchemy import create_engine
 
-    from bot.paths import ROOT
+    from bot.core.paths import ROOT
     from tests.support.postgres import fresh_database
 
     with contextlib.ExitStack() as stack:
@@ -448,7 +448,7 @@ def test_structlog_output_is_masked():
 
 
 async def test_a_name_typed_when_asked_is_masked_and_sealed_slots_are_kept_whole(store, monkeypatch):
-    from bot import sealed
+    from bot.privacy import sealed
 
     monkeypatch.setenv("SLOT_SEAL_KEY", "dGVzdC1zbG90LXNlYWwta2V5LTMyLWJ5dGVzLWxvbmc=")
     sealed_name = sealed.seal("李四", "conv-name")

@@ -7,11 +7,11 @@ from collections import defaultdict
 
 import yaml
 
-from bot import knowledge_base
+from bot.core import knowledge_base
 from bench.evaluation import heldout_sets, load_examples
+from bot.core.paths import ROOT
 from bot.nlu.answer_guard import exact_key
 from bot.nlu.normalizer import normalize_text
-from bot.paths import ROOT
 
 # Every FAQ topic of the knowledge base and every intent of the domain: the
 # labels the training data and the held-out sets must use, and nothing else.

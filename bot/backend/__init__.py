@@ -1,7 +1,7 @@
 """The card-status backend: the system of record the helpdesk's forms act on.
 
 Modules:
-  config      settings (through bot.settings), secrets, fixed rules (lifetimes, lock-out)
+  config      settings (through bot.core.settings), secrets, fixed rules (lifetimes, lock-out)
   models      SQLAlchemy tables
   db          the database at BACKEND_DB_URL (bot.db.Database), brought up to date
               by the Alembic migrations (migrations/)

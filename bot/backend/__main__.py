@@ -13,8 +13,8 @@ import logging
 import os
 import sys
 
-from bot import process_logging
-from bot.settings import resolved
+from bot.core import process_logging
+from bot.core.settings import resolved
 
 
 def _database(cfg):

@@ -1,4 +1,4 @@
-"""The backend's configuration: settings from `bot.settings`, secrets, fixed rules.
+"""The backend's configuration: settings from `bot.core.settings`, secrets, fixed rules.
 
 Secrets in development mode: an empty BACKEND_ID_HASH_KEY is replaced by one
 generated once and kept in var/secrets/backend_id_hash_key (mode 0600), so ID
@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, Optional
 
-from bot.local_secrets import SECRETS_DIR, load_or_create_secret, write_secret
-from bot.settings import resolved
+from bot.core.local_secrets import SECRETS_DIR, load_or_create_secret, write_secret
+from bot.core.settings import resolved
 
 ID_HASH_KEY_FILE = SECRETS_DIR / "backend_id_hash_key"
 SERVICE_TOKEN_FILE = SECRETS_DIR / "backend_service_token"
@@ -74,7 +74,7 @@ def _int(env: Dict[str, str], name: str, low: int, high: int) -> int:
 
 
 def load_config(environ: Optional[Dict[str, str]] = None, *, create_service_token: bool = False) -> BackendConfig:
-    """The configuration from the environment (through bot.settings).
+    """The configuration from the environment (through bot.core.settings).
 
     create_service_token: in development mode with an empty
     BACKEND_SERVICE_TOKEN, generate one and write it to SERVICE_TOKEN_FILE

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 
 from bot.backend import models as m
 from bot.backend.service import audit, hash_id_number, new_public_id, normalize_name, utcnow
-from bot.pii import mask_id_number, mask_phone, normalize_id_number
+from bot.privacy.pii import mask_id_number, mask_phone, normalize_id_number
 
 
 @dataclass(frozen=True)

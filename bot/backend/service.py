@@ -50,7 +50,7 @@ from bot.backend.models import (
     VerificationToken,
 )
 from bot.backend.sms import SmsGateway, verification_text
-from bot.pii import ID_NUMBER_REASONS, InvalidIdNumber, mask_id_number, mask_name, normalize_id_number, redact
+from bot.privacy.pii import ID_NUMBER_REASONS, InvalidIdNumber, mask_id_number, mask_name, normalize_id_number, redact
 
 log = logging.getLogger("bot.backend")
 

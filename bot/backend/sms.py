@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.backend.models import SmsMessage
-from bot.pii import mask_phone
+from bot.privacy.pii import mask_phone
 
 
 class SmsGateway(Protocol):

@@ -15,7 +15,7 @@ from jsonschema.exceptions import ValidationError
 from bot.backend.errors import DomainError, invalid_request
 from bot.backend.openapi import REQUEST_SCHEMAS
 from bot.http.json import loads
-from bot.pii import redact
+from bot.privacy.pii import redact
 
 
 def _full_match_pattern(validator, pattern, instance, schema):

@@ -17,7 +17,7 @@ nothing to say". This one keeps its URL and its reply format
 
 The sender is trusted as Rasa's is, so only callers that present the shared
 secret (`REST_CHANNEL_SECRET` in the `X-Helpdesk-Rest-Secret` header,
-bot/service_auth.py) are served: the web process (bot/web), which issues
+bot/core/service_auth.py) are served: the web process (bot/web), which issues
 signed session ids for browsers, the tests and the benchmarks. Anyone else
 gets 401 before the body is looked at; with no secret configured, 503.
 """
@@ -32,8 +32,8 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.core.service_auth import REST_SECRET_HEADER, presents
 from bot.rasa_ext import bootstrap
-from bot.service_auth import REST_SECRET_HEADER, presents
 from bot.text import is_clean_text
 
 log = logging.getLogger(__name__)

@@ -14,7 +14,7 @@ from sanic.response import HTTPResponse
 from bot.http.errors import JsonErrorHandler
 from bot.http.json import dumps
 from bot.http.request import CheckedRequest
-from bot.pii import redact
+from bot.privacy.pii import redact
 
 
 def new_app(name: str, *, max_body_bytes: int, errors: JsonErrorHandler, access_log: logging.Logger) -> Sanic:

@@ -19,7 +19,7 @@ from sanic.response import HTTPResponse
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from bot.http.json import json_response
-from bot.pii import redact
+from bot.privacy.pii import redact
 
 log = logging.getLogger("bot.http")
 

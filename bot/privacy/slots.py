@@ -1,7 +1,7 @@
 """The slots of domain.yml, by name, and which of them hold personal data.
 
 The action server (actions/) sets them and the Rasa server's redaction
-(bot/tracker_store.py, bot/log_redaction.py) decides by them what to mask:
+(bot/tracker_store.py, bot/privacy/log_redaction.py) decides by them what to mask:
 both import the names from here. tests/test_slot_names.py checks every name
 against domain.yml and runs a whole verification to check that every slot the
 identity form fills with a person's data is in PERSONAL_SLOTS.
@@ -32,7 +32,7 @@ IDENTITY_FORM = (HOLDER_NAME, ID_NUMBER_MASKED, SMS_CODE)
 # set in them, and the tracker store and the logs redact them again.
 PERSONAL_SLOTS = frozenset({HOLDER_NAME, ID_NUMBER_MASKED, SMS_CODE, VERIFICATION_TOKEN})
 # Of those, a code the user typed or a credential: masked whole wherever a value
-# is stored or logged, unless sealed (bot/sealed.py).
+# is stored or logged, unless sealed (bot/privacy/sealed.py).
 SECRET_SLOTS = frozenset({SMS_CODE, VERIFICATION_TOKEN})
 # Names no slot has, whose value is a secret all the same wherever it appears
 # as key/value (a log line, a field of a request, a slot added later).

@@ -1,4 +1,11 @@
-"""What ties our code into Rasa: `bootstrap`, every patch of Rasa, rasa_sdk
-and logging the project installs. (The plug-ins Rasa loads by dotted path
-from endpoints.yml and credentials.yml are still bot.tracker_store,
-bot.lock_store and bot.channels; each calls bootstrap.install().)"""
+"""What ties our code into Rasa and rasa_sdk.
+
+  bootstrap      every patch of Rasa, rasa_sdk and logging the project installs, in one place
+  speedups       the action-reply validation Rasa repeated at every action call, done once
+  rasa_server    `python -m bot.rasa_ext.rasa_server`: Rasa's CLI, hardened (the launcher starts it)
+  action_server  `python -m bot.rasa_ext.action_server`: rasa_sdk's action server, serving only Rasa
+
+(The plug-ins Rasa loads by dotted path from endpoints.yml and credentials.yml
+are bot.tracker_store, bot.lock_store and bot.channels; each calls
+bootstrap.install().)
+"""

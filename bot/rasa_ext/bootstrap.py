@@ -13,12 +13,12 @@ Three moments, three functions (each idempotent):
 - `install()`: the Rasa server process, from our plug-ins (SERVER_PATCHES and
   log redaction);
 - `harden_server()`: before `rasa run` builds its app, from `python -m
-  bot.rasa_server` (ENTRY_PATCHES: a plug-in loads too late for them);
+  bot.rasa_ext.rasa_server` (ENTRY_PATCHES: a plug-in loads too late for them);
 - `install_action_server()`: the action server, from actions/__init__.py
   (rasa_sdk imports it after it set up its logging).
 
 Not patches, extension points used as meant: the action server's pluggy hook
-(bot/action_server.py) and the filter on the httpx logger that masks WeChat
+(bot/rasa_ext/action_server.py) and the filter on the httpx logger that masks WeChat
 access tokens in URLs (bot/channels/wechat/api_client.py).
 """
 from __future__ import annotations
@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from functools import wraps
 from typing import Any, Callable, Dict, Tuple
 
-from bot import log_redaction
+from bot.privacy import log_redaction
 
 _lock = threading.RLock()
 _originals: Dict[Tuple[str, str], Any] = {}  # (owner, name) -> what the patch replaced
@@ -100,13 +100,13 @@ def _failing_loudly(init: Callable) -> Callable:
 # --- the Rasa server's app -----------------------------------------------------------------------
 
 def _bearer_auth(requires_auth: Callable) -> Callable:
-    from bot.rasa_server import bearer_auth
+    from bot.rasa_ext.rasa_server import bearer_auth
 
     return bearer_auth(requires_auth)
 
 
 def _hardened(configure_app: Callable) -> Callable:
-    from bot.rasa_server import harden
+    from bot.rasa_ext.rasa_server import harden
 
     @wraps(configure_app)
     def hardened_configure_app(*args: Any, **kwargs: Any) -> Any:
@@ -116,7 +116,7 @@ def _hardened(configure_app: Callable) -> Callable:
 
 
 def _validate_action_result(original: Callable) -> Callable:
-    from bot.rasa_speedups import validate_action_result
+    from bot.rasa_ext.speedups import validate_action_result
 
     return validate_action_result
 
@@ -129,7 +129,7 @@ SERVER_PATCHES = (
     Patch("rasa.core.tracker_store.FailSafeTrackerStore", "__init__", _failing_loudly),
 )
 
-# Installed by `python -m bot.rasa_server` before Rasa builds its app (bot/rasa_server.py).
+# Installed by `python -m bot.rasa_ext.rasa_server` before Rasa builds its app (bot/rasa_ext/rasa_server.py).
 ENTRY_PATCHES = (
     # Rasa reads its API token only from ?token=, which proxies write into their logs: a Bearer header works too.
     Patch("rasa.server", "requires_auth", _bearer_auth),
@@ -142,7 +142,7 @@ def install() -> None:
     """The Rasa server's patches; every plug-in of ours calls it when Rasa creates it."""
     with _lock:
         # No personal data in any log line, structlog event, warning or write to stdout/stderr
-        # (bot/log_redaction.py: logging.Handler.handle, the root handlers' filters, structlog's
+        # (bot/privacy/log_redaction.py: logging.Handler.handle, the root handlers' filters, structlog's
         # processors, warnings.showwarning, sys.stdout/stderr). Asked again at every call, so
         # handlers Rasa added since the first plug-in loaded (its --log-file) get the filter too.
         log_redaction.install()
@@ -151,7 +151,7 @@ def install() -> None:
 
 
 def harden_server() -> None:
-    """The patches Rasa's app must be built with; `python -m bot.rasa_server` calls it first."""
+    """The patches Rasa's app must be built with; `python -m bot.rasa_ext.rasa_server` calls it first."""
     with _lock:
         for patch in ENTRY_PATCHES:
             patch.apply()

@@ -1,7 +1,7 @@
 """The web process: the citizens' chat widget and the staff FAQ lookup.
 
 Modules:
-  config       settings (through bot.settings), secrets, fixed limits
+  config       settings (through bot.core.settings), secrets, fixed limits
   http         JSON responses and errors, security headers, body parsing
   sessions     signed chat session ids (the Rasa sender id is never chosen by the browser)
   rasa_client  the Rasa server's REST channel, tracker and /model/parse

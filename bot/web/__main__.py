@@ -14,8 +14,8 @@ import logging
 import os
 import sys
 
-from bot import process_logging
-from bot.settings import resolved
+from bot.core import process_logging
+from bot.core.settings import resolved
 
 
 def _set_account(db_url: str, username: str, password: str) -> bool:

@@ -1,12 +1,12 @@
-"""The web process's configuration: settings from `bot.settings`, fixed limits."""
+"""The web process's configuration: settings from `bot.core.settings`, fixed limits."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Dict, Optional
 from urllib.parse import urlsplit
 
-from bot.local_secrets import setting_or_local_secret
-from bot.settings import resolved
+from bot.core.local_secrets import setting_or_local_secret
+from bot.core.settings import resolved
 
 WEB_SECRET_FILE = "web_secret_key"  # in var/secrets/ when WEB_SECRET_KEY is empty
 

@@ -17,8 +17,8 @@ from typing import Any, Dict, List, Optional, Sequence
 import jieba
 from rank_bm25 import BM25Okapi
 
-from bot import knowledge_base
-from bot.paths import DATA
+from bot.core import knowledge_base
+from bot.core.paths import DATA
 from bot.text import LANGUAGES, detect_language, normalize_text
 from bot.web.rasa_client import RasaClient, RasaUnavailable
 

@@ -11,8 +11,8 @@ from typing import Any, Dict, List, Optional
 
 import httpx
 
-from bot.service_auth import REST_SECRET_HEADER, bearer_header
-from bot.settings import resolved
+from bot.core.service_auth import REST_SECRET_HEADER, bearer_header
+from bot.core.settings import resolved
 
 log = logging.getLogger("bot.web.rasa")
 

@@ -11,11 +11,11 @@ from sqlalchemy import select
 
 from bot.backend import config as backend_config
 from bot.backend import seed as seed_module
-from bot.backend.models import SmsMessage
 from bot.backend.config import ConfigError, load_config, load_or_create_secret, new_service_token
-from bot.paths import ROOT
-from bot.pii import normalize_id_number
-from bot.processes import free_port
+from bot.backend.models import SmsMessage
+from bot.core.paths import ROOT
+from bot.ops.processes import free_port
+from bot.privacy.pii import normalize_id_number
 from tests.support.backend import backend_environment, start_backend
 
 

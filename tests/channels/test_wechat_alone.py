@@ -11,10 +11,10 @@ import pytest
 import yaml
 
 from bot.channels.wechat import rendering
-from bot.launcher import action_server, rasa_server
-from bot.paths import ROOT
-from bot.processes import ServiceGroup
-from bot.settings import resolved
+from bot.core.paths import ROOT
+from bot.core.settings import resolved
+from bot.ops.launcher import action_server, rasa_server
+from bot.ops.processes import ServiceGroup
 from tests.support.product import product_environment, stored_user_texts
 from tests.support.wechat_server import WeChatServer, text_xml
 

@@ -445,7 +445,7 @@ async def test_the_handed_off_outcome_is_stored_for_retries(client):
 def test_credentials_yml_configures_the_channel_from_the_environment(monkeypatch):
     from rasa.core.run import create_http_input_channels
 
-    from bot.paths import ROOT
+    from bot.core.paths import ROOT
 
     monkeypatch.setenv("WECHAT_TOKEN", "tok")
     monkeypatch.setenv("WECHAT_APP_ID", "wxabc")

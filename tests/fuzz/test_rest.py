@@ -4,7 +4,7 @@ import json
 import httpx
 import pytest
 
-from bot.rasa_server import MAX_BODY_BYTES
+from bot.rasa_ext.rasa_server import MAX_BODY_BYTES
 from hypothesis import Phase, given, settings, strategies as st
 
 from tests.fuzz.hostile import (

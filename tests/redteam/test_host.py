@@ -15,9 +15,9 @@ import httpx
 import pytest
 import yaml
 
-from bot.paths import ROOT
-from bot.rasa_server import MAX_BODY_BYTES
-from bot.service_auth import ACTION_SECRET_HEADER, REST_SECRET_HEADER
+from bot.core.paths import ROOT
+from bot.core.service_auth import ACTION_SECRET_HEADER, REST_SECRET_HEADER
+from bot.rasa_ext.rasa_server import MAX_BODY_BYTES
 from tests.support.product import ACTION_HEADERS
 
 pytestmark = pytest.mark.product
@@ -56,7 +56,7 @@ def test_no_command_line_holds_a_secret(product):
             command_lines[pid] = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
         except OSError:
             continue
-    assert any("bot.rasa_server" in line for line in command_lines.values()), command_lines
+    assert any("bot.rasa_ext.rasa_server" in line for line in command_lines.values()), command_lines
     for name in SECRET_SETTINGS:
         for pid, line in command_lines.items():
             assert product.env[name] not in line, f"{name} on the command line of {pid}: {line}"

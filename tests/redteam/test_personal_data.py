@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.backend.models import Holder, IdempotencyRecord
-from bot.pii import check_character
+from bot.privacy.pii import check_character
 from tests.support.backend import start_backend
 from tests.support.product import start_product
 

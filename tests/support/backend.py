@@ -21,8 +21,8 @@ from sqlalchemy import select, text
 from bot.backend.models import AuditEntry, SmsMessage
 from bot.backend.seed import add_card, add_holder
 from bot.db import Database
-from bot.pii import check_character
-from bot.processes import Service, ServiceGroup, free_port
+from bot.ops.processes import Service, ServiceGroup, free_port
+from bot.privacy.pii import check_character
 from tests.support import personal_values
 
 _ids = itertools.count(1)

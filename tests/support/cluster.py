@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List
 
-from bot import knowledge_base
+from bot.core import knowledge_base
 from tests.support.product import RunningProduct, stored_user_texts
 from tests.support.tcp_proxy import TcpProxy
 

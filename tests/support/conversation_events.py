@@ -16,7 +16,7 @@ from rasa.shared.core.events import (
     Restarted, SessionStarted, SlotSet, UserUttered, UserUtteranceReverted,
 )
 
-from bot.paths import ROOT
+from bot.core.paths import ROOT
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 from typing import Dict
 
-from bot.paths import ROOT
+from bot.core.paths import ROOT
 
 
 def launch_product(env: Dict[str, str], output: Path, timeout: float = 300.0) -> subprocess.Popen:

@@ -34,7 +34,7 @@ import pytest
 import yaml
 
 from bot.backend.seed import DEMO_HOLDERS
-from bot.paths import ROOT
+from bot.core.paths import ROOT
 
 # (table, column): where a clear value is the record itself, not a leak.
 ALLOWED = {("holders", "name"), ("holders", "phone"), ("sms_outbox", "phone"), ("sms_outbox", "text")}

@@ -28,7 +28,7 @@ def postgres_admin():
     """(connection, user) on the `test` database with autocommit, or (None, reason)."""
     import psycopg2
 
-    from bot.settings import resolved
+    from bot.core.settings import resolved
 
     passfile = resolved()["PGPASSFILE"]
     if not os.path.exists(passfile):

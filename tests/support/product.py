@@ -13,9 +13,9 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, text
 
-from bot.paths import ROOT
-from bot.processes import free_port
-from bot.service_auth import ACTION_SECRET_HEADER, REST_SECRET_HEADER
+from bot.core.paths import ROOT
+from bot.core.service_auth import ACTION_SECRET_HEADER, REST_SECRET_HEADER
+from bot.ops.processes import free_port
 from tests.support.launch import interrupt, launch_product
 from tests.support.markers import require
 from tests.support import personal_values
@@ -100,7 +100,7 @@ class RunningProduct:
 
     @property
     def rest_headers(self) -> dict:
-        """What the REST channel's own callers present (bot/service_auth.py)."""
+        """What the REST channel's own callers present (bot/core/service_auth.py)."""
         return {REST_SECRET_HEADER: self.env["REST_CHANNEL_SECRET"]}
 
     @property

@@ -6,7 +6,7 @@ from typing import AsyncIterator
 
 from sanic import Sanic
 
-from bot.processes import free_port
+from bot.ops.processes import free_port
 
 # Several apps of one name start in this process: sanic refuses a second app
 # of a name, and its TouchUp rewrites class methods at each start, unless in test mode.

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import text
 
 from bot.db import Database
-from bot.processes import Service, ServiceGroup, free_port
+from bot.ops.processes import Service, ServiceGroup, free_port
 from tests.support.postgres import fresh_database
 from tests.support.product import STAFF_PASSWORD, STAFF_USER
 from tests.support import personal_values

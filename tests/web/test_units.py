@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot import knowledge_base
+from bot.core import knowledge_base
 from bot.web.faq_search import FaqSearch, KeywordIndex, guess_language, model_ranking, topic_view
 from bot.web.rasa_client import RasaUnavailable, history_from_events
 from bot.web.sessions import SENDER_PREFIX, ChatSessions
@@ -276,7 +276,7 @@ def render_staff_results(body: dict, browser_language: str) -> dict:
     import shutil
     import subprocess
 
-    from bot.paths import ROOT
+    from bot.core.paths import ROOT
 
     node = shutil.which("node") or shutil.which("nodejs")
     assert node, "Node.js runs this test (the machines this project runs on have it: `apt-get install nodejs`)"

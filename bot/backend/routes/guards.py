@@ -10,8 +10,8 @@ from sanic.blueprint_group import BlueprintGroup
 from sanic.request import Request
 
 from bot.backend.errors import unauthorized
+from bot.core.service_auth import bearer_token
 from bot.http.middleware import on_request
-from bot.service_auth import bearer_token
 
 
 def service_credential(token: str) -> Callable[[Request], None]:

@@ -22,7 +22,7 @@
       ticketsCount: "共 {count} 个待处理工单。", ticketsUnavailable: "工单系统暂时无法访问，请稍后刷新。",
       noHolder: "未核验", langZh: "中文", langEn: "英文", loading: "正在加载…",
       source: "来源",
-      // The knowledge base's `source` values (bot/knowledge_base.py SOURCES), in a clerk's words.
+      // The knowledge base's `source` values (bot/core/knowledge_base.py SOURCES), in a clerk's words.
       source_text: "原始资料（补办社保卡问答原文）",
       measures_article_16: "《社会保障卡管理办法》第十六条",
       national_service: "全国统一公共服务（12333 热线、电子社保卡）",

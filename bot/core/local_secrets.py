@@ -12,7 +12,7 @@ import secrets
 from pathlib import Path
 from typing import Callable
 
-from bot.paths import VAR
+from bot.core.paths import VAR
 
 SECRETS_DIR = VAR / "secrets"
 

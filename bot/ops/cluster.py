@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Dict, List
 from urllib.parse import urlsplit
 
-from bot.processes import Service
+from bot.ops.processes import Service
 
 # A replica that refuses a connection is skipped for this long; a request
 # already sent to a replica that dies is not retried (POST is not idempotent):
@@ -76,7 +76,7 @@ def nginx_config(env: Dict[str, str], rasa_ports: List[int], action_ports: List[
     # The access log names the replica that served each request; it holds no
     # message text (REST messages travel in bodies) and no query string (Rasa's
     # API takes its auth token there).
-    return f"""# Written by the launcher at each start (bot/cluster.py); edits are lost.
+    return f"""# Written by the launcher at each start (bot/ops/cluster.py); edits are lost.
 worker_processes 1;
 daemon off;
 pid {run_dir / 'nginx.pid'};

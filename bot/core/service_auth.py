@@ -13,7 +13,7 @@ never on a command line or in a URL, where `ps` and proxy logs show it):
   (endpoints.yml's `action_endpoint.headers`);
 - Rasa's HTTP API (`RASA_AUTH_TOKEN`): Rasa itself reads `?token=`, which
   nginx writes into its error log; our callers send
-  `Authorization: Bearer <token>` instead (bot/rasa_server.py accepts it).
+  `Authorization: Bearer <token>` instead (bot/rasa_ext/rasa_server.py accepts it).
 
 The launcher makes a random value per start for each one left empty. This
 module must not import Rasa: the web process uses it too.

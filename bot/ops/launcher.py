@@ -20,9 +20,10 @@ import sys
 from pathlib import Path
 from typing import Dict, List, Tuple
 
-from bot import cluster, settings
-from bot.paths import VAR
-from bot.processes import Service, ServiceGroup, free_port
+from bot.core import settings
+from bot.core.paths import VAR
+from bot.ops import cluster
+from bot.ops.processes import Service, ServiceGroup, free_port
 
 
 def latest_model(model_dir: str) -> Path:
@@ -40,7 +41,7 @@ def action_server(env: Dict[str, str], log_dir: Path, port: str = "", replica: s
     port = port or env["ACTION_SERVER_PORT"]
     return Service(
         f"action server{replica}",
-        [sys.executable, "-m", "bot.action_server", "--actions", "actions", "--port", port],
+        [sys.executable, "-m", "bot.rasa_ext.action_server", "--actions", "actions", "--port", port],
         f"http://{env['HELPDESK_HOST']}:{port}/health",
         log_dir / f"actions{replica}.log",
     )
@@ -50,8 +51,8 @@ def rasa_server(env: Dict[str, str], log_dir: Path, port: str = "", replica: str
     host, port = env["HELPDESK_HOST"], port or env["RASA_PORT"]
     return Service(
         f"rasa server{replica}",
-        # RASA_AUTH_TOKEN goes by the environment (bot/rasa_server.py)
-        [sys.executable, "-m", "bot.rasa_server", "run", "--enable-api",
+        # RASA_AUTH_TOKEN goes by the environment (bot/rasa_ext/rasa_server.py)
+        [sys.executable, "-m", "bot.rasa_ext.rasa_server", "run", "--enable-api",
          "--model", str(latest_model(env["MODEL_DIR"])),
          "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
          "--interface", host, "--port", port,
@@ -89,7 +90,7 @@ def _replicated(factory, env: Dict[str, str], log_dir: Path, count: int) -> Tupl
 
 def services(env: Dict[str, str], log_dir: Path) -> List[Service]:
     """The processes in start order; with RASA_REPLICAS / ACTION_SERVER_REPLICAS
-    above 1, replicas behind nginx (bot/cluster.py)."""
+    above 1, replicas behind nginx (bot/ops/cluster.py)."""
     actions, action_ports = _replicated(action_server, env, log_dir, cluster.replicas(env, "ACTION_SERVER_REPLICAS"))
     rasa, rasa_ports = _replicated(rasa_server, env, log_dir, cluster.replicas(env, "RASA_REPLICAS"))
     front = []
@@ -147,7 +148,7 @@ def shell() -> int:
     try:
         group.start()
         return subprocess.call(
-            [sys.executable, "-m", "bot.rasa_server", "shell", "--model", str(latest_model(env["MODEL_DIR"])),
+            [sys.executable, "-m", "bot.rasa_ext.rasa_server", "shell", "--model", str(latest_model(env["MODEL_DIR"])),
              "--endpoints", "endpoints.yml", "--port", env["RASA_PORT"]],
             env=env,
         )

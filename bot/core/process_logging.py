@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 
-from bot.settings import resolved
+from bot.core.settings import resolved
 
 
 def setup(*quiet: str) -> None:

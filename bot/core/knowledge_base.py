@@ -15,7 +15,7 @@ from typing import Dict, Optional
 
 import yaml
 
-from bot.paths import KNOWLEDGE_BASE
+from bot.core.paths import KNOWLEDGE_BASE
 from bot.text import DEFAULT_LANGUAGE, LANGUAGES
 
 RESPONSE_PREFIX = "utter_faq/"

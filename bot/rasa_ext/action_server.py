@@ -1,4 +1,4 @@
-"""`python -m bot.action_server ARGS`: rasa_sdk's action server (`python -m
+"""`python -m bot.rasa_ext.action_server ARGS`: rasa_sdk's action server (`python -m
 rasa_sdk ARGS`) that serves only the Rasa server.
 
 rasa_sdk has no authentication: anything on the host could post a crafted
@@ -17,8 +17,8 @@ import pluggy
 from sanic import Sanic, response
 from sanic.request import Request
 
-from bot.service_auth import ACTION_SECRET_HEADER, presents
-from bot.settings import resolved
+from bot.core.service_auth import ACTION_SECRET_HEADER, presents
+from bot.core.settings import resolved
 
 log = logging.getLogger(__name__)
 hookimpl = pluggy.HookimplMarker("rasa_sdk")

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional
 
-from bot.paths import ROOT
+from bot.core.paths import ROOT
 
 
 def free_port(host: str = "127.0.0.1") -> int:

@@ -7,7 +7,7 @@ server and in the action server) does five things:
    the root logger's, one added later (Rasa's `--log-file`, sanic's), the
    last-resort one -- first has its formatted message, its extra string
    attributes, its exception text and stack text passed through
-   `bot.pii.redact` (`codes=False`: a log line keeps its times, ports and
+   `bot.privacy.pii.redact` (`codes=False`: a log line keeps its times, ports and
    counts), and the value of a secret slot or field shown as key/value
    (`bot.privacy.slots.SECRET_NAMES`: sms_code, verification_token,
    password, pin) is masked --
@@ -41,7 +41,7 @@ import threading
 import warnings
 from typing import Any, Dict, List, Optional
 
-from bot.pii import redact
+from bot.privacy.pii import redact
 from bot.privacy.slots import SECRET_NAMES
 from bot.privacy.walk import map_strings
 
@@ -72,7 +72,7 @@ def _mask_pair(match: re.Match) -> str:
 
 
 def redact_text(text: str, codes: bool = False) -> str:
-    """bot.pii.redact, plus the values of SECRET_NAMES shown as key/value."""
+    """bot.privacy.pii.redact, plus the values of SECRET_NAMES shown as key/value."""
     return _SECRET_PAIR.sub(_mask_pair, redact(text, codes=codes))
 
 

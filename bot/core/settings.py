@@ -10,7 +10,7 @@ import os
 from dataclasses import dataclass
 from typing import Dict, List
 
-from bot.paths import MODELS, VAR
+from bot.core.paths import MODELS, VAR
 
 
 @dataclass(frozen=True)

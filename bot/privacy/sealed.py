@@ -20,8 +20,8 @@ from typing import Any, Optional
 
 from cryptography.fernet import Fernet, InvalidToken
 
-from bot.local_secrets import setting_or_local_secret
-from bot.settings import resolved
+from bot.core.local_secrets import setting_or_local_secret
+from bot.core.settings import resolved
 
 PREFIX = "sealed:"
 _SEPARATOR = "|"  # after the sender digest (hex, so it never holds the separator)

@@ -1,4 +1,4 @@
-"""`python -m bot.rasa_server ARGS`: Rasa's `rasa ARGS` (e.g. `run ...`), hardened.
+"""`python -m bot.rasa_ext.rasa_server ARGS`: Rasa's `rasa ARGS` (e.g. `run ...`), hardened.
 
 - The API token comes from the environment (RASA_AUTH_TOKEN), not from the
   command line, where `ps` shows it to every local user: it is put into
@@ -22,8 +22,8 @@ from functools import wraps
 from inspect import isawaitable
 from typing import Any, Callable
 
+from bot.core.service_auth import bearer_token
 from bot.rasa_ext import bootstrap
-from bot.service_auth import bearer_token
 
 # The largest legitimate bodies: a WeChat message (the channel stops at 64 KiB)
 # and a REST message of 5000 characters (at most 30 KB of escaped JSON).
