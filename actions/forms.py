@@ -17,6 +17,7 @@ name_typed, number_typed). What else it can be, in this order:
   the form says what it needs and how to leave, and asks again;
 - anything else is a wrong value: its validation says why and counts it.
 """
+import math
 import re
 from typing import Any, Dict, List, Text
 
@@ -63,6 +64,11 @@ def _said_this_turn(tracker: Tracker, words: Text) -> bool:
             return True
     return False
 
+
+
+def whole_minutes(seconds: float) -> int:
+    """A wait told in minutes, rounded up: "29 minutes" when 29.6 remain would send people back too early."""
+    return max(1, math.ceil(seconds / 60))
 
 class ValidateVerifyIdentityForm(FormValidationAction):
     def name(self) -> Text:
@@ -167,9 +173,9 @@ class ValidateVerifyIdentityForm(FormValidationAction):
             say(dispatcher, f"id_number_{reason}", lang)
             return {slots.ID_NUMBER_MASKED: None}
         except backend.IdentityLocked as error:
-            return self._give_up(dispatcher, tracker, "identity_locked", minutes=max(1, round(error.retry_after / 60)))
+            return self._give_up(dispatcher, tracker, "identity_locked", minutes=whole_minutes(error.retry_after))
         except backend.TooManyCodes as error:
-            return self._give_up(dispatcher, tracker, "too_many_codes", minutes=max(1, -(-error.retry_after // 60)))
+            return self._give_up(dispatcher, tracker, "too_many_codes", minutes=whole_minutes(error.retry_after))
         except backend.BackendError:
             return self._give_up(dispatcher, tracker, "backend_down")
         # The backend answers a name and ID number no holder has like a holder's
@@ -195,7 +201,7 @@ class ValidateVerifyIdentityForm(FormValidationAction):
             return {slots.SMS_CODE: None, slots.ID_NUMBER_MASKED: None, slots.VERIFICATION_ID: None,
                     slots.REQUESTED_SLOT: slots.ID_NUMBER_MASKED}
         except backend.IdentityLocked as error:
-            return self._give_up(dispatcher, tracker, "identity_locked", minutes=max(1, round(error.retry_after / 60)))
+            return self._give_up(dispatcher, tracker, "identity_locked", minutes=whole_minutes(error.retry_after))
         except backend.BackendError:
             return self._give_up(dispatcher, tracker, "backend_down")
         say(dispatcher, "verified", language(tracker), holder_name=token.name_masked,

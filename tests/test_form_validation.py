@@ -153,3 +153,9 @@ async def test_a_code_with_words_but_no_question_is_a_code_attempt():
     # "验证码是12345": a code typed with too few digits: the format is explained and counted.
     slots, said = await validate(tracker("sms_code", "验证码是12345", verification_id="v1"))
     assert said == message_text("ask_sms_code_format", "zh") and slots["form_failures"] == {"sms_code": 1}
+
+
+def test_a_wait_is_told_in_whole_minutes_rounded_up():
+    from actions.forms import whole_minutes
+
+    assert [whole_minutes(s) for s in (1, 59, 60, 61, 29.6 * 60, 1800)] == [1, 1, 1, 2, 30, 30]
