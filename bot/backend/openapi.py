@@ -9,6 +9,8 @@ from __future__ import annotations
 import copy
 from typing import Any, Dict
 
+from bot.text import DEFAULT_LANGUAGE, LANGUAGES
+
 CHANNEL = {
     "type": "string",
     "pattern": "^[a-z][a-z0-9_]{0,19}$",
@@ -20,6 +22,7 @@ CARD_STATUS = {
 }
 APPLICATION_STATUS = {"type": "string", "enum": ["submitted", "in_production", "ready_for_pickup", "collected", "rejected"]}
 TICKET_STATUS = {"type": "string", "enum": ["open", "closed"]}
+LANGUAGE = {"type": "string", "enum": list(LANGUAGES)}
 TIME = {"type": "string", "format": "date-time", "example": "2026-11-24T22:00:00Z"}
 DATE = {"type": "string", "format": "date", "nullable": True, "example": "2026-10-01"}
 
@@ -64,7 +67,7 @@ REQUEST_SCHEMAS: Dict[str, Dict[str, Any]] = {
                 "description": "What the citizen needs; must contain no clear ID or phone number.",
             },
             "channel": CHANNEL,
-            "language": {"type": "string", "enum": ["zh", "en"], "default": "zh"},
+            "language": {**LANGUAGE, "default": DEFAULT_LANGUAGE},
             "conversation": {
                 "type": "string", "minLength": 1, "maxLength": 200,
                 "description": "The conversation (sender id): while a ticket of it is open, no second one opens.",
@@ -107,7 +110,7 @@ TICKET = _object(
         "created_at": TIME,
         "closed_at": {**TIME, "nullable": True},
         "channel": {"type": "string"},
-        "language": {"type": "string", "enum": ["zh", "en"]},
+        "language": LANGUAGE,
         "summary": {"type": "string"},
         "holder": {**HOLDER, "nullable": True},
     },

@@ -17,6 +17,7 @@ from bot.backend.routes.context import Backend
 from bot.backend.routes.holder import verification_token
 from bot.backend.routes.idempotency import fingerprint, idempotency_key, once, refusing
 from bot.http.json import json_response
+from bot.text import DEFAULT_LANGUAGE
 
 
 def blueprint(backend: Backend) -> Blueprint:
@@ -38,7 +39,7 @@ def blueprint(backend: Backend) -> Blueprint:
                 except DomainError:
                     holder = None  # an expired token must not stop a citizen from reaching a person
             channel = data.get("channel", verified_channel)
-            language = data.get("language", "zh")
+            language = data.get("language", DEFAULT_LANGUAGE)
             refs = {name: service.hash_reference(cfg.id_hash_key, name, data.get(name))
                     for name in ("conversation", "client")}
             return service.idempotent(
