@@ -126,3 +126,11 @@ def test_the_logs_hold_no_openid_or_message_text(product, wechat, url):
     logs += product.output.read_text(errors="replace")
     for secret in (openid, "11010519491231002X", question):
         assert secret not in logs
+
+
+def test_answers_within_the_deadline_go_in_the_reply_and_never_through_the_api(product, wechat, url):
+    """A turn answered within WeChat's deadline goes back in the passive reply: the customer-service
+    API (a fake of WeChat's, where this product would send) receives nothing for it."""
+    before = product.fake_api.send_attempts
+    assert "激活" in send(wechat, url, text_xml("oWeChatFastReply0000000001", "补办的社保卡需要重新激活吗?"))
+    assert product.fake_api.send_attempts == before
