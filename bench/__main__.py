@@ -21,20 +21,35 @@ from pathlib import Path
 from bench import growth, load, nlu, products, report
 from bot.core.paths import ROOT
 
-USER_LEVELS = (1, 10, 50)
+# (client, users): keep-alive at three levels, and a new connection for every message at 50.
+SPEED_RUNS = ((load.KEEP_ALIVE, 1), (load.KEEP_ALIVE, 10), (load.KEEP_ALIVE, 50), (load.CONNECTION_PER_REQUEST, 50))
+SUSTAINED_USERS, SUSTAINED_SECONDS = 200, 60  # "no turn lost": every turn answered, or refused with Retry-After
 GROWTH_QUICK = (30, 3)  # FAQ turns, form repetitions
 
 
-def measure_speed(product: products.Product, turns: dict, kinds=("faq", "form"), levels=USER_LEVELS) -> list:
+def measure_speed(product: products.Product, turns: dict, kinds=("faq", "form"), runs=SPEED_RUNS) -> list:
     rows = []
     for kind in kinds:
-        for users in levels:
-            result = load.run(product.rasa_url, kind, users, turns[users])
+        for client, users in runs:
+            result = load.run(product.rasa_url, kind, users, turns[users], client=client)
             rows.append({"system": product.name, **result.summary()})
-            print(f"  {product.name:<22} {kind:<5} {users:>3} users: p50 {rows[-1]['p50_ms']} ms, "
-                  f"p95 {rows[-1]['p95_ms']} ms, {rows[-1]['messages_per_s']} msg/s, errors {rows[-1]['errors']}",
-                  flush=True)
+            _print(rows[-1])
     return rows
+
+
+def measure_sustained(product: products.Product, seconds: float) -> list:
+    rows = []
+    for client in (load.KEEP_ALIVE, load.CONNECTION_PER_REQUEST):
+        result = load.run(product.rasa_url, "faq", SUSTAINED_USERS, 10**6, client=client, seconds=seconds)
+        rows.append({"system": product.name, **result.summary()})
+        _print(rows[-1])
+    return rows
+
+
+def _print(row: dict) -> None:
+    print(f"  {row['system']:<22} {row['kind']:<5} {row['users']:>3} users ({row['client']}): p50 {row['p50_ms']} ms, "
+          f"p95 {row['p95_ms']} ms, p99 {row['p99_ms']} ms, {row['messages_per_s']} msg/s, errors {row['errors']}, "
+          f"refused {row['refused']}", flush=True)
 
 
 def main(argv=None) -> int:
@@ -78,7 +93,7 @@ def main(argv=None) -> int:
                 )
                 try:
                     cold[name] = round(product.started_in, 1)
-                    speed += measure_speed(product, turns, kinds=("faq",), levels=(50,))
+                    speed += measure_speed(product, turns, kinds=("faq",), runs=((load.KEEP_ALIVE, 50),))
                     memory[name] = product.peak_memory_mb()
                 finally:
                     product.stop()

@@ -20,7 +20,10 @@ waits, its own included, and a turn whose own ticket is gone waits forever
 (an empty lock "serves" ticket 0). That happens to the next message of a
 conversation whose turn died with its replica: it waits for the dead ticket
 to expire, and its own, issued a moment later, expires within the same poll.
-Here a waiting turn never loses its own ticket.
+Here a waiting turn never loses its own ticket, and it does not wait for
+Rasa's next look a second later: a turn of this process that finishes its
+ticket wakes the turns waiting for the lock (in Redis, another replica's
+turn is seen within REDIS_POLL_SECONDS).
 """
 from __future__ import annotations
 
@@ -28,7 +31,7 @@ import asyncio
 import json
 import logging
 from collections import deque
-from typing import Callable, Optional, Text
+from typing import Callable, Dict, Optional, Text
 from urllib.parse import urlsplit
 
 from rasa.core.lock import TicketLock
@@ -41,6 +44,11 @@ log = logging.getLogger(__name__)
 
 KEY_PREFIX = "helpdesk:" + DEFAULT_REDIS_LOCK_STORE_KEY_PREFIX
 SOCKET_TIMEOUT_SECONDS = 5
+# Rasa looks at a lock it waits for once a second: a second message of a conversation
+# (a WeChat retry, a double click) waited up to a second after the first one's turn.
+# Here a turn of this process wakes its waiters when it ends; in Redis, a turn of
+# another replica is seen within this.
+REDIS_POLL_SECONDS = 0.05
 MAX_TRANSACTION_RETRIES = 50
 
 
@@ -50,6 +58,7 @@ class SharedLockStore(LockStore):
         url = resolved()["REDIS_URL"] if redis_url is None else redis_url
         self.redis = None
         self.local = {}
+        self._released: Dict[Text, asyncio.Event] = {}  # conversation -> set when one of its tickets is finished
         if url:
             import redis
 
@@ -134,6 +143,7 @@ class SharedLockStore(LockStore):
             return lock
 
         self._change(conversation_id, remove)
+        self._wake(conversation_id)
 
     def cleanup(self, conversation_id: Text, ticket_number: int) -> None:
         """Finishes the ticket, and deletes the lock if nobody else waits, in one step."""
@@ -144,6 +154,25 @@ class SharedLockStore(LockStore):
             return lock if lock.is_someone_waiting() else None
 
         self._change(conversation_id, remove)
+        self._wake(conversation_id)
+
+    def _wake(self, conversation_id: Text) -> None:
+        """A ticket was finished: turns of this process waiting for the lock look again now."""
+        released = self._released.pop(conversation_id, None)
+        if released is not None:
+            released.set()
+
+    async def _wait(self, conversation_id: Text, seconds: float) -> None:
+        """Until a ticket of the conversation is finished in this process, or
+        `seconds` (expired tickets; in Redis, another replica's turn, looked for
+        every REDIS_POLL_SECONDS)."""
+        if self.redis is not None:
+            seconds = min(seconds, REDIS_POLL_SECONDS)
+        released = self._released.setdefault(conversation_id, asyncio.Event())
+        try:
+            await asyncio.wait_for(released.wait(), seconds)
+        except asyncio.TimeoutError:
+            pass
 
     async def _acquire_lock(self, conversation_id: Text, ticket: int, wait_time_in_seconds: float) -> TicketLock:
         def drop_others_expired(lock: Optional[TicketLock]) -> Optional[TicketLock]:
@@ -159,7 +188,7 @@ class SharedLockStore(LockStore):
                 raise LockError(f"the lock of conversation {conversation_id!r} lost ticket {ticket}")
             if numbers[0] == ticket:
                 return lock
-            await asyncio.sleep(wait_time_in_seconds)
+            await self._wait(conversation_id, wait_time_in_seconds)
             self._change(conversation_id, drop_others_expired)
 
     def update_lock(self, conversation_id: Text) -> None:

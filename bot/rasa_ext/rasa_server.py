@@ -9,6 +9,8 @@
 - Requests go through our request class (bot/http/request.py: a negative or
   malformed Content-Length makes sanic 21.12 spin forever) and bodies are
   limited to MAX_BODY_BYTES instead of sanic's 100 MB.
+- Turns are served first come, first served, and refused at once with a 503
+  and Retry-After when too many wait (bot/turn_queue.py).
 
 Rasa exposes no hook for any of this: the two functions of Rasa that build
 the server are wrapped before Rasa runs (`bot.rasa_ext.bootstrap.harden_server`,
@@ -22,6 +24,7 @@ from functools import wraps
 from inspect import isawaitable
 from typing import Any, Callable
 
+from bot import turn_queue
 from bot.core.service_auth import bearer_token
 from bot.rasa_ext import bootstrap
 
@@ -73,11 +76,21 @@ def harden(app: Any) -> Any:
     app.request_class = CheckedRequest
     app.config.REQUEST_MAX_SIZE = MAX_BODY_BYTES
     app.error_handler.add(PayloadTooLarge, _too_large)
+    # Turns first come, first served; a full queue refuses at once, with Retry-After.
+    bootstrap.Patch("rasa.core.agent.Agent", "handle_message", turn_queue.queued).apply()
+    app.register_middleware(turn_queue.add_retry_after, "response")
     return app
+
+
+# Connections the kernel holds for the server while a turn runs (Rasa's default, 100, is
+# soon reached by clients that open a connection per message: past it a connection
+# attempt waits a second or more before the kernel tries again).
+LISTEN_BACKLOG = 1024
 
 
 def main() -> None:
     bootstrap.harden_server()  # before Rasa builds its app
+    os.environ.setdefault("SANIC_BACKLOG", str(LISTEN_BACKLOG))  # Rasa passes it to sanic
     from rasa.__main__ import main as rasa_main
 
     token = os.environ.get("RASA_AUTH_TOKEN", "")
