@@ -26,6 +26,7 @@ import asyncio
 import itertools
 import statistics
 import time
+import uuid
 from dataclasses import dataclass
 from typing import List, Optional
 
@@ -97,7 +98,7 @@ async def _conversations(client: httpx.AsyncClient, url: str, kind: str, user: i
         if deadline is not None and time.perf_counter() > deadline:
             break
         if i % per_conversation == 0:
-            sender = f"bench-{kind}-{next(conversation_ids)}"
+            sender = f"bench-{kind}-{next(conversation_ids)}"  # ids of this run only (_run)
         started = time.perf_counter()
         refused = False
         try:
@@ -119,7 +120,9 @@ async def _conversations(client: httpx.AsyncClient, url: str, kind: str, user: i
 async def _run(base_url: str, kind: str, users: int, turns_per_user: int, client_kind: str,
                seconds: Optional[float]) -> Result:
     result = Result(kind, users, [], 0.0, 0, client=client_kind)
-    conversation_ids = itertools.count()
+    # New conversations for every run: ids that earlier runs used would carry their events on.
+    run = uuid.uuid4().hex[:8]
+    conversation_ids = (f"{run}-{n}" for n in itertools.count())
     url = f"{base_url}/webhooks/rest/webhook"
     # Warm-up: a few turns so that TensorFlow's first calls are not timed.
     warm_up = Result(kind, 0, [], 0, 0, client=client_kind)

@@ -367,9 +367,12 @@ class RedactingTrackerStore(SQLTrackerStore):
     # of the conversation says nothing changed since; only what a turn adds is
     # redacted, written and applied to the kept copy.
 
+    # One statement, compiled once (building an ORM query costs more than running this one).
+    _KEY = sa.select(sa.func.count(SQLTrackerStore.SQLEvent.id), sa.func.max(SQLTrackerStore.SQLEvent.id)) \
+        .where(SQLTrackerStore.SQLEvent.sender_id == sa.bindparam("sender_id"))
+
     def _conversation_key(self, session: Any, sender_id: Text) -> Key:
-        return tuple(session.query(sa.func.count(self.SQLEvent.id), sa.func.max(self.SQLEvent.id))
-                     .filter(self.SQLEvent.sender_id == sender_id).one())
+        return tuple(session.execute(self._KEY, {"sender_id": sender_id}).one())
 
     def _read(self, session: Any, sender_id: Text, all_sessions: bool,
               up_to: Optional[int] = None) -> Optional[SessionTracker]:
