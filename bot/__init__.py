@@ -9,6 +9,8 @@
   tracker_store, lock_store, session_cache, session_tracker
                the plug-ins endpoints.yml names: the redacting SQL tracker store (with
                its kept sessions and their trackers) and the shared lock store
+  turn_queue   turns served in arrival order, a bounded wait, 503 + Retry-After past it
+               (installed around Agent.handle_message by the Rasa server's hardening)
   channels/    input channels credentials.yml names: REST (hardened) and WeChat
   nlu/         components of the NLU pipeline (config.yml names them; the trained model too)
   text, keywords
