@@ -128,6 +128,17 @@ SETTINGS: List[Setting] = [
     Setting("STAFF_USER", "", "With STAFF_PASSWORD: `make run` creates (or resets) this staff account."),
     Setting("STAFF_PASSWORD", "", "Password of STAFF_USER (at least 10 characters)."),
     Setting("STAFF_SESSION_MINUTES", "480", "A staff login expires after this many minutes."),
+    Setting(
+        "HANDOFF_HOURS",
+        "Mon-Fri 09:00-17:00",
+        "When staff answer live, in Asia/Shanghai (`Mon-Fri 09:00-12:00,13:30-17:00; Sat 09:00-12:00`, "
+        "`always`, `never`); outside them a citizen asking for a person is offered a call back.",
+    ),
+    Setting(
+        "HANDOFF_WAIT_MINUTES",
+        "10",
+        "A citizen waiting this long for a person with nobody claiming the conversation is told so and offered a call back.",
+    ),
     Setting("WECHAT_TOKEN", "", "Token set in the Official Account's server configuration; empty: the WeChat channel refuses all requests."),
     Setting("WECHAT_APP_ID", "", "The Official Account's AppID (checked inside encrypted messages)."),
     Setting("WECHAT_APP_SECRET", "", "AppSecret, for the access token of the customer-service message API."),
