@@ -33,7 +33,8 @@ Base = declarative_base(metadata=MetaData(naming_convention=NAMING))
 
 CARD_STATUSES = ("in_production", "ready_for_pickup", "issued_inactive", "active", "reported_lost", "cancelled")
 APPLICATION_STATUSES = ("submitted", "in_production", "ready_for_pickup", "collected", "rejected")
-TICKET_STATUSES = ("open", "closed")
+TICKET_STATUSES = ("waiting", "claimed", "closed")
+TICKET_MODES = ("live", "callback")
 
 
 def _one_of(column: str, values) -> str:
@@ -180,11 +181,22 @@ class IdempotencyRecord(Base):
 
 
 class HandoffTicket(Base):
+    """A citizen's request for a person (bot/backend/handoffs.py).
+
+    mode `live`: a person in this chat; `callback`: a person will phone back.
+    status `waiting` -> `claimed` -> `closed`; every change is one conditional
+    UPDATE (`... WHERE status = 'waiting'`), so one request wins a race.
+    The conversation (Rasa's sender id) is stored sealed (readable by the
+    backend only) beside its keyed hash; the call-back phone sealed and masked,
+    both set NULL when the ticket closes."""
+
     __tablename__ = "handoff_tickets"
-    __table_args__ = (CheckConstraint(_one_of("status", TICKET_STATUSES), name="status"),)
+    __table_args__ = (CheckConstraint(_one_of("status", TICKET_STATUSES), name="status"),
+                      CheckConstraint(_one_of("mode", TICKET_MODES), name="mode"))
     id = Column(Integer, primary_key=True)
     ticket_number = Column(String(30), nullable=False, unique=True)
     status = Column(String(10), nullable=False)
+    mode = Column(String(10), nullable=False, default="live")
     summary = Column(Text, nullable=False)
     channel = Column(String(20), nullable=False)
     language = Column(String(5), nullable=False)
@@ -195,6 +207,15 @@ class HandoffTicket(Base):
     # address: one open ticket per conversation, a few per address an hour.
     conversation_ref = Column(String(64), nullable=True, index=True)
     client_ref = Column(String(64), nullable=True, index=True)
+    conversation_sealed = Column(Text, nullable=True)
+    waiting_since = Column(DateTime, nullable=True, index=True)  # the place in the queue
+    claimed_by = Column(String(64), nullable=True)  # the staff username
+    claimed_by_name = Column(String(64), nullable=True)  # the masked display name the citizen sees
+    claimed_at = Column(DateTime, nullable=True)
+    outcome = Column(String(200), nullable=True)
+    callback_consent = Column(Boolean, nullable=True)
+    callback_phone_sealed = Column(Text, nullable=True)
+    callback_phone_masked = Column(String(20), nullable=True)
 
     holder = relationship("Holder")
 

@@ -22,6 +22,9 @@ CARD_STATUS = {
 }
 APPLICATION_STATUS = {"type": "string", "enum": ["submitted", "in_production", "ready_for_pickup", "collected", "rejected"]}
 TICKET_STATUS = {"type": "string", "enum": ["open", "closed"]}
+HANDOFF_STATUS = {"type": "string", "enum": ["waiting", "claimed", "closed"]}
+HANDOFF_MODE = {"type": "string", "enum": ["live", "callback"],
+                "description": "live: a person in this chat; callback: a person will phone back (the bot goes on answering)."}
 LANGUAGE = {"type": "string", "enum": list(LANGUAGES)}
 TIME = {"type": "string", "format": "date-time", "example": "2026-11-24T22:00:00Z"}
 DATE = {"type": "string", "format": "date", "nullable": True, "example": "2026-10-01"}
@@ -32,6 +35,14 @@ CARD_ID_PATTERN = "^crd_[A-Za-z0-9_-]{8,64}$"
 TICKET_NUMBER_PATTERN = "^HD-[0-9]{8}-[0-9]{4,6}$"
 IDEMPOTENCY_KEY_PATTERN = "^[A-Za-z0-9_.:-]{1,100}$"
 VERIFICATION_TOKEN_PATTERN = "^[A-Za-z0-9_-]{16,128}$"
+HANDOFF_ID_PATTERN = "^[1-9][0-9]{0,8}$"
+STAFF_USERNAME_PATTERN = "^[a-z0-9][a-z0-9_.@-]{0,63}$"  # bot/web/staff/accounts.py USERNAME
+
+
+CONVERSATION = {"type": "string", "minLength": 1, "maxLength": 200, "description": "The conversation (Rasa's sender id)."}
+STAFF = {"type": "string", "pattern": STAFF_USERNAME_PATTERN, "description": "The staff member's username (audited)."}
+STAFF_NAME = {"type": "string", "minLength": 1, "maxLength": 40, "example": "王**",
+              "description": "The masked display name the citizen is shown."}
 
 
 def _object(properties: Dict[str, Any], required=(), description: str = "") -> Dict[str, Any]:
@@ -76,10 +87,37 @@ REQUEST_SCHEMAS: Dict[str, Dict[str, Any]] = {
                 "type": "string", "minLength": 1, "maxLength": 200,
                 "description": "An opaque reference to the client's address: a few tickets per hour each.",
             },
+            "mode": {**HANDOFF_MODE, "default": "live"},
         },
         required=("summary",),
     ),
     "CloseTicketRequest": _object({"channel": CHANNEL}, description="Optional body."),
+    "HandoffLookupRequest": _object({"conversation": CONVERSATION}, required=("conversation",)),
+    "HandoffExpireRequest": _object(
+        {"older_than_seconds": {"type": "integer", "minimum": 0, "maximum": 7 * 24 * 3600, "example": 600}},
+        required=("older_than_seconds",),
+    ),
+    "HandoffClaimRequest": _object({"staff": STAFF, "staff_name": STAFF_NAME}, required=("staff",)),
+    "HandoffReleaseRequest": _object(
+        {
+            "to": {"type": "string", "enum": ["bot", "closed"],
+                   "description": "bot: the bot answers again (outcome back_to_bot); closed: staff ended the service."},
+            "by": {"type": "string", "enum": ["staff", "citizen"], "default": "staff"},
+            "staff": STAFF,
+            "outcome": {"type": "string", "minLength": 1, "maxLength": 200,
+                        "description": "Free short text without ID or phone numbers; default back_to_bot / resolved."},
+        },
+        required=("to",),
+    ),
+    "HandoffMessageRequest": _object({"staff": STAFF}, required=("staff",)),
+    "HandoffCallbackRequest": _object(
+        {
+            "consent": {"type": "boolean", "description": "false: the citizen leaves no contact (no phone)."},
+            "phone": {"type": "string", "minLength": 1, "maxLength": 40, "example": "13812345678",
+                      "description": "With consent: a mainland mobile number (+86 and separators accepted)."},
+        },
+        required=("consent",),
+    ),
 }
 
 HOLDER = _object(
@@ -115,6 +153,38 @@ TICKET = _object(
         "holder": {**HOLDER, "nullable": True},
     },
     required=("ticket_number", "status", "created_at", "closed_at", "channel", "language", "summary", "holder"),
+)
+
+NULLABLE_TIME = {**TIME, "nullable": True}
+HANDOFF = _object(
+    {
+        "id": {"type": "integer"},
+        "ticket_number": {"type": "string", "pattern": TICKET_NUMBER_PATTERN},
+        "status": HANDOFF_STATUS,
+        "mode": HANDOFF_MODE,
+        "channel": {"type": "string"},
+        "language": LANGUAGE,
+        "created_at": TIME,
+        "waiting_since": TIME,
+        "claimed_by": {"type": "string", "nullable": True, "description": "the staff username"},
+        "staff_name": {"type": "string", "nullable": True, "description": "the masked display name of who claimed"},
+        "claimed_at": NULLABLE_TIME,
+        "closed_at": NULLABLE_TIME,
+        "outcome": {"type": "string", "nullable": True},
+        "position": {"type": "integer", "minimum": 1, "nullable": True,
+                     "description": "place among the live waiting tickets (1 = next); null otherwise"},
+        "summary": {"type": "string"},
+        "holder": {**HOLDER, "nullable": True},
+        "verified": {"type": "boolean", "description": "a verified holder is linked"},
+        "callback": _object(
+            {"consent": {"type": "boolean", "nullable": True},
+             "phone": {"type": "string", "nullable": True, "example": "138****5678", "description": "masked"}},
+            required=("consent", "phone"),
+        ),
+    },
+    required=("id", "ticket_number", "status", "mode", "channel", "language", "created_at", "waiting_since",
+              "claimed_by", "staff_name", "claimed_at", "closed_at", "outcome", "position", "summary", "holder",
+              "verified", "callback"),
 )
 
 RESPONSE_SCHEMAS: Dict[str, Dict[str, Any]] = {
@@ -194,15 +264,44 @@ RESPONSE_SCHEMAS: Dict[str, Dict[str, Any]] = {
     ),
     "TicketCreated": _object(
         {
+            "id": {"type": "integer", "description": "the hand-over's id (/v1/handoffs/{id})"},
+            "mode": HANDOFF_MODE,
+            "position": {"type": "integer", "minimum": 1, "nullable": True,
+                         "description": "place among the live waiting tickets; null unless live and waiting"},
             "ticket_number": {"type": "string", "pattern": TICKET_NUMBER_PATTERN, "example": "HD-20261124-0001"},
             "status": {"type": "string", "enum": ["open"]},
             "created_at": TIME,
             "holder_linked": {"type": "boolean", "description": "whether a valid verification token linked the holder"},
             "already_open": {"type": "boolean", "description": "true (HTTP 200): this conversation's open ticket, none opened"},
         },
-        required=("ticket_number", "status", "created_at", "holder_linked"),
+        required=("id", "ticket_number", "status", "mode", "position", "created_at", "holder_linked"),
     ),
     "Ticket": TICKET,
+    "Handoff": _object({"handoff": HANDOFF}, required=("handoff",)),
+    "HandoffDetail": _object(
+        {"handoff": HANDOFF,
+         "conversation": {"type": "string", "nullable": True,
+                          "description": "the conversation (sender id), unsealed; null if the ticket has none"}},
+        required=("handoff", "conversation"),
+    ),
+    "HandoffList": _object({"handoffs": {"type": "array", "items": HANDOFF}}, required=("handoffs",)),
+    "HandoffsExpired": _object(
+        {
+            "expired": {
+                "type": "array",
+                "items": _object(
+                    {"id": {"type": "integer"},
+                     "ticket_number": {"type": "string", "pattern": TICKET_NUMBER_PATTERN},
+                     "conversation": {"type": "string", "nullable": True},
+                     "channel": {"type": "string"},
+                     "language": LANGUAGE,
+                     "waited_seconds": {"type": "integer", "minimum": 0}},
+                    required=("id", "ticket_number", "conversation", "channel", "language", "waited_seconds"),
+                ),
+            }
+        },
+        required=("expired",),
+    ),
     "TicketList": _object({"tickets": {"type": "array", "items": TICKET}}, required=("tickets",)),
     "Outbox": _object(
         {
@@ -265,6 +364,89 @@ IDEMPOTENCY_KEY = {
 }
 SERVICE = [{"serviceToken": []}]
 HOLDER_SCOPED = [{"serviceToken": [], "verificationToken": []}]
+
+
+def _handoff_change(operation_id: str, summary: str, request: str, ok: str, answer: str, **errors: str) -> Dict[str, Any]:
+    return {
+        "post": {
+            "operationId": operation_id,
+            "summary": summary,
+            "security": SERVICE,
+            "parameters": [_path("handoff_id", HANDOFF_ID_PATTERN)],
+            "requestBody": _body(request, True),
+            "responses": {ok: _json("Handoff", answer),
+                          **_errors("400", "401", "404", *sorted(s[1:] for s in errors), "413", "422",
+                                    e404="handoff_not_found", **errors)},
+        }
+    }
+
+
+def handoff_paths() -> Dict[str, Any]:
+    return {
+        "/v1/handoffs": {
+            "get": {
+                "operationId": "listHandoffs",
+                "summary": "Hand-overs: open (default) = waiting, oldest first (the queue), then claimed; "
+                           "or only waiting, claimed, or closed (newest first).",
+                "security": SERVICE,
+                "parameters": [
+                    {"name": "status", "in": "query", "required": False,
+                     "schema": {"type": "string", "enum": ["open", "waiting", "claimed", "closed"], "default": "open"}},
+                    {"name": "limit", "in": "query", "required": False,
+                     "schema": {"type": "integer", "minimum": 1, "maximum": 200, "default": 50}},
+                ],
+                "responses": {"200": _json("HandoffList", "the hand-overs"), **_errors("401", "422")},
+            }
+        },
+        "/v1/handoffs/{handoff_id}": {
+            "get": {
+                "operationId": "getHandoff",
+                "summary": "One hand-over and its conversation (the sender id, unsealed: service callers only).",
+                "security": SERVICE,
+                "parameters": [_path("handoff_id", HANDOFF_ID_PATTERN)],
+                "responses": {"200": _json("HandoffDetail", "the hand-over"),
+                              **_errors("401", "404", e404="handoff_not_found")},
+            }
+        },
+        "/v1/handoffs/lookup": {
+            "post": {
+                "operationId": "lookupHandoff",
+                "summary": "The hand-over holding a conversation (live, waiting or claimed).",
+                "security": SERVICE,
+                "requestBody": _body("HandoffLookupRequest", True),
+                "responses": {"200": _json("Handoff", "the conversation is held"),
+                              **_errors("400", "401", "404", "413", "422",
+                                        e404="handoff_not_found: the conversation is not held")},
+            }
+        },
+        "/v1/handoffs/expire": {
+            "post": {
+                "operationId": "expireHandoffs",
+                "summary": "Live waiting hand-overs older than older_than_seconds become call-backs (still "
+                           "waiting); each is returned to exactly one caller.",
+                "security": SERVICE,
+                "requestBody": _body("HandoffExpireRequest", True),
+                "responses": {"200": _json("HandoffsExpired", "the hand-overs this call switched"),
+                              **_errors("400", "401", "413", "422")},
+            }
+        },
+        "/v1/handoffs/{handoff_id}/claim": _handoff_change(
+            "claimHandoff", "A member of staff takes a waiting hand-over (it becomes live).",
+            "HandoffClaimRequest", "200", "claimed", e409="already_claimed (claimed or closed; with status)"),
+        "/v1/handoffs/{handoff_id}/release": _handoff_change(
+            "releaseHandoff", "Back to the bot, or closed with an outcome; the call-back phone is deleted.",
+            "HandoffReleaseRequest", "200", "closed", e409="already_closed",
+            e422="invalid_request or personal_data_in_outcome"),
+        "/v1/handoffs/{handoff_id}/messages": _handoff_change(
+            "recordHandoffMessage", "Audit record that the member of staff holding the claim sent a message "
+                                    "(never its text).",
+            "HandoffMessageRequest", "201", "recorded", e409="not_claimed_by_you or already_closed (with status)"),
+        "/v1/handoffs/{handoff_id}/callback": _handoff_change(
+            "recordHandoffCallback", "A waiting hand-over becomes a call-back: the mobile number with consent "
+                                     "(stored sealed, shown masked), or the record that no contact was left.",
+            "HandoffCallbackRequest", "200", "recorded",
+            e409="already_claimed or already_closed (with status)", e422="invalid_request or invalid_phone"),
+    }
 
 
 def document(development: bool) -> Dict[str, Any]:
@@ -398,6 +580,7 @@ def document(development: bool) -> Dict[str, Any]:
                 },
             }
         },
+        **handoff_paths(),
     }
     if development:
         paths["/dev/outbox"] = {

@@ -30,7 +30,7 @@ import secrets
 import unicodedata
 from typing import Any, Callable, Dict, Optional, Tuple
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -171,9 +171,10 @@ def application_view(application: ReplacementApplication) -> Dict[str, Any]:
 
 
 def ticket_view(ticket: HandoffTicket) -> Dict[str, Any]:
+    """The /v1/handoff-tickets view: `open` (waiting or claimed) or `closed`."""
     return {
         "ticket_number": ticket.ticket_number,
-        "status": ticket.status,
+        "status": "closed" if ticket.status == "closed" else "open",
         "created_at": iso(ticket.created_at),
         "closed_at": iso(ticket.closed_at),
         "channel": ticket.channel,
@@ -471,16 +472,17 @@ def list_applications(session: Session, holder: Holder) -> Dict[str, Any]:
 
 # --- handoff tickets ---------------------------------------------------------------------------
 
-def check_summary(summary: str) -> str:
-    """The summary, stripped; DomainError if empty or carrying a clear ID or phone number."""
+def check_summary(summary: str, field: str = "summary") -> str:
+    """The summary (or another short free text: `field`), stripped; DomainError
+    if empty or carrying a clear ID or phone number."""
     summary = summary.strip()
     if not summary:
-        raise DomainError(422, "invalid_request", "Field 'summary' must not be empty.")
+        raise DomainError(422, "invalid_request", f"Field '{field}' must not be empty.")
     folded = unicodedata.normalize("NFKC", summary)
     if redact(folded) != folded:
         raise DomainError(
-            422, "personal_data_in_summary",
-            "The summary contains an ID number or a phone number; leave them out (the ticket links the verified holder).",
+            422, f"personal_data_in_{field}",
+            f"The {field} contains an ID number or a phone number; leave them out (the ticket links the verified holder).",
         )
     return summary
 
@@ -514,24 +516,69 @@ def hash_reference(key: str, kind: str, value: Optional[str]) -> Optional[str]:
     return hmac.new(key.encode(), f"{kind}:{value}".encode("utf-8", "surrogateescape"), hashlib.sha256).hexdigest()
 
 
+OPEN_STATUSES = ("waiting", "claimed")  # the old API's "open"
+
+
+def queue_position(session: Session, ticket: HandoffTicket) -> Optional[int]:
+    """1-based place of a live waiting ticket among the live waiting tickets
+    (oldest first); None for any other ticket."""
+    if ticket.mode != "live" or ticket.status != "waiting" or ticket.waiting_since is None:
+        return None
+    ahead = session.execute(
+        select(func.count()).select_from(HandoffTicket).where(
+            HandoffTicket.mode == "live", HandoffTicket.status == "waiting",
+            or_(HandoffTicket.waiting_since < ticket.waiting_since,
+                and_(HandoffTicket.waiting_since == ticket.waiting_since, HandoffTicket.id < ticket.id)),
+        )
+    ).scalar_one()
+    return ahead + 1
+
+
+def _ticket_created(session: Session, ticket: HandoffTicket, **extra: Any) -> Dict[str, Any]:
+    return {
+        "id": ticket.id,
+        "ticket_number": ticket.ticket_number,
+        "status": "open",
+        "mode": ticket.mode,
+        "position": queue_position(session, ticket),
+        "created_at": iso(ticket.created_at),
+        "holder_linked": ticket.holder_id is not None,
+        **extra,
+    }
+
+
 def open_ticket(
     session: Session, holder: Optional[Holder], summary: str, channel: str, language: str,
     now: Optional[dt.datetime] = None, conversation_ref: Optional[str] = None, client_ref: Optional[str] = None,
+    mode: str = "live", conversation_sealed: Optional[str] = None,
 ) -> Response:
-    """201 and a new ticket; 200 and the conversation's ticket while that is open
-    (a script saying "转人工" again and again fills no list); 429 past the
-    client's hourly share. Turns of one conversation never run at once (Rasa's
-    conversation lock), so the check and the insert need no lock of their own."""
+    """201 and a new ticket (waiting, in `mode`); 200 and the conversation's
+    ticket while that is open (a script saying "转人工" again and again fills
+    no list): a waiting call-back ticket asked for live again joins the queue
+    again, at its end. 429 past the client's hourly share. Turns of one
+    conversation never run at once (Rasa's conversation lock), so the check and
+    the insert need no lock of their own."""
     now = now or utcnow()
     if conversation_ref:
         already = session.execute(
             select(HandoffTicket).where(HandoffTicket.conversation_ref == conversation_ref,
-                                        HandoffTicket.status == "open").order_by(HandoffTicket.id.desc()).limit(1)
+                                        HandoffTicket.status.in_(OPEN_STATUSES))
+            .order_by(HandoffTicket.id.desc()).limit(1)
         ).scalar_one_or_none()
         if already is not None:
-            return 200, {"ticket_number": already.ticket_number, "status": already.status,
-                         "created_at": iso(already.created_at), "holder_linked": already.holder_id is not None,
-                         "already_open": True}
+            if mode == "live" and already.mode == "callback":
+                requeued = session.execute(
+                    update(HandoffTicket)
+                    .where(HandoffTicket.id == already.id, HandoffTicket.status == "waiting",
+                           HandoffTicket.mode == "callback")
+                    .values(mode="live", waiting_since=now)
+                    .execution_options(synchronize_session=False)
+                )
+                session.refresh(already)
+                if requeued.rowcount == 1:
+                    audit(session, "handoff_requeued", channel, ticket_subject(already), now,
+                          ticket_number=already.ticket_number)
+            return 200, _ticket_created(session, already, already_open=True)
     if client_ref:
         since = now - dt.timedelta(hours=1)
         recent = session.execute(
@@ -544,27 +591,37 @@ def open_ticket(
             raise DomainError(429, "too_many_tickets", "Too many tickets from this client within an hour.",
                               retry_after=wait)
     ticket = HandoffTicket(
-        ticket_number=_next_ticket_number(session, now), status="open", summary=summary, channel=channel,
-        language=language, holder_id=holder.id if holder else None, created_at=now,
-        conversation_ref=conversation_ref, client_ref=client_ref,
+        ticket_number=_next_ticket_number(session, now), status="waiting", mode=mode, summary=summary,
+        channel=channel, language=language, holder_id=holder.id if holder else None, created_at=now,
+        waiting_since=now, conversation_ref=conversation_ref, client_ref=client_ref,
+        conversation_sealed=conversation_sealed,
     )
     session.add(ticket)
+    session.flush()
     audit(session, "handoff_ticket_opened", channel, holder.id_number_masked if holder else ANONYMOUS, now,
-          ticket_number=ticket.ticket_number, language=language)
-    return 201, {
-        "ticket_number": ticket.ticket_number,
-        "status": ticket.status,
-        "created_at": iso(ticket.created_at),
-        "holder_linked": holder is not None,
-    }
+          ticket_number=ticket.ticket_number, language=language, mode=mode)
+    return 201, _ticket_created(session, ticket)
+
+
+def ticket_subject(ticket: HandoffTicket) -> str:
+    """Whom an audit row of this ticket is about: the linked holder (masked), else anonymous."""
+    return ticket.holder.id_number_masked if ticket.holder else ANONYMOUS
+
+
+CLOSED_VALUES = {"status": "closed", "callback_phone_sealed": None, "callback_phone_masked": None}
+
+
+def close_values(now: dt.datetime, outcome: str) -> Dict[str, Any]:
+    """What closing a ticket sets: closed, when, the outcome, and the call-back phone deleted."""
+    return {**CLOSED_VALUES, "closed_at": now, "outcome": outcome}
 
 
 def close_ticket(session: Session, ticket_number: str, channel: str, now: Optional[dt.datetime] = None) -> Response:
     now = now or utcnow()
     result = session.execute(
         update(HandoffTicket)
-        .where(HandoffTicket.ticket_number == ticket_number, HandoffTicket.status == "open")
-        .values(status="closed", closed_at=now)
+        .where(HandoffTicket.ticket_number == ticket_number, HandoffTicket.status.in_(OPEN_STATUSES))
+        .values(**close_values(now, "resolved"))
         .execution_options(synchronize_session=False)
     )
     ticket = session.execute(
@@ -573,16 +630,17 @@ def close_ticket(session: Session, ticket_number: str, channel: str, now: Option
     if ticket is None:
         raise not_found("ticket_not_found", "handoff ticket")
     if result.rowcount != 1:
-        raise DomainError(409, "ticket_not_open", "This ticket is already closed.", status=ticket.status)
+        raise DomainError(409, "ticket_not_open", "This ticket is already closed.", status=ticket_view(ticket)["status"])
     session.refresh(ticket)
-    subject = ticket.holder.id_number_masked if ticket.holder else ANONYMOUS
-    audit(session, "handoff_ticket_closed", channel, subject, now, ticket_number=ticket_number)
+    audit(session, "handoff_ticket_closed", channel, ticket_subject(ticket), now, ticket_number=ticket_number)
     return 200, ticket_view(ticket)
 
 
 def list_tickets(session: Session, status: Optional[str], limit: int) -> Dict[str, Any]:
     query = select(HandoffTicket).options(selectinload(HandoffTicket.holder))
-    if status:
+    if status == "open":
+        query = query.where(HandoffTicket.status.in_(OPEN_STATUSES))
+    elif status:
         query = query.where(HandoffTicket.status == status)
     tickets = session.execute(query.order_by(HandoffTicket.id.desc()).limit(limit)).scalars()
     return {"tickets": [ticket_view(t) for t in tickets]}

@@ -1,6 +1,7 @@
-"""Hand-over tickets: a citizen's request for a member of staff.
+"""Hand-over tickets: a citizen's request for a member of staff (the hand-over
+itself, claim to close: routes/handoffs.py).
 
-    POST /v1/handoff-tickets                      Idempotency-Key, X-Verification-Token?, {"summary", ...}
+    POST /v1/handoff-tickets                      Idempotency-Key, X-Verification-Token?, {"summary", "mode"?, ...}
     GET  /v1/handoff-tickets?status=&limit=       the latest tickets
     POST /v1/handoff-tickets/{number}/close       Idempotency-Key, {"channel"?}
 """
@@ -16,6 +17,7 @@ from bot.backend.openapi import TICKET_NUMBER_PATTERN
 from bot.backend.routes.context import Backend
 from bot.backend.routes.holder import verification_token
 from bot.backend.routes.idempotency import fingerprint, idempotency_key, once, refusing
+from bot.backend.sealing import seal
 from bot.http.json import json_response
 from bot.text import DEFAULT_LANGUAGE
 
@@ -45,7 +47,9 @@ def blueprint(backend: Backend) -> Blueprint:
             return service.idempotent(
                 session, key, fingerprint(backend, request, data, holder.id if holder else None),
                 lambda s: service.open_ticket(s, holder, summary, channel, language,
-                                              conversation_ref=refs["conversation"], client_ref=refs["client"]),
+                                              conversation_ref=refs["conversation"], client_ref=refs["client"],
+                                              mode=data.get("mode", "live"),
+                                              conversation_sealed=seal(cfg.id_hash_key, data.get("conversation"))),
             )
 
         return await once(backend, work)
