@@ -130,10 +130,42 @@ class Application:
 @dataclass(frozen=True)
 class Ticket:
     ticket_number: str
-    status: str
+    status: str  # "open" (waiting or claimed) | "closed"
     created_at: str
     holder_linked: bool = False
     already_open: bool = False  # the conversation's ticket was still open: none opened
+    id: Optional[int] = None  # the hand-over's id (/v1/handoffs/{id})
+    mode: str = "live"  # live (a person in this chat) | callback (a person phones back)
+    position: Optional[int] = None  # place among the live waiting tickets (1 = next); None otherwise
+
+
+@dataclass(frozen=True)
+class Handoff:
+    """A hand-over as the backend shows it (docs/BACKEND_API.md "Live hand-over")."""
+
+    id: int
+    ticket_number: str
+    status: str  # waiting | claimed | closed
+    mode: str  # live | callback
+    position: Optional[int]
+    outcome: Optional[str]
+    callback_consent: Optional[bool]
+    callback_phone_masked: Optional[str]  # 138****5678
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "Handoff":
+        callback = data.get("callback") if isinstance(data.get("callback"), dict) else {}
+        consent = callback.get("consent")
+        return cls(
+            id=_int(data, "id"),
+            ticket_number=_str(data, "ticket_number"),
+            status=_str(data, "status"),
+            mode=_str(data, "mode"),
+            position=_opt_int(data, "position"),
+            outcome=_opt_str(data, "outcome"),
+            callback_consent=consent if isinstance(consent, bool) else None,
+            callback_phone_masked=_opt_str(callback, "phone"),
+        )
 
 
 # --- errors ---------------------------------------------------------------------------------------
@@ -230,6 +262,22 @@ class PersonalDataInSummary(BackendError):
     """422 personal_data_in_summary: the handoff summary holds a clear ID or phone number."""
 
 
+class HandoffNotFound(BackendError):
+    """404 handoff_not_found: no such hand-over."""
+
+
+class HandoffConflict(BackendError):
+    """409 already_claimed / already_closed: the hand-over moved on; `status` is its current one."""
+
+    def __init__(self, code: str, message: str, http_status: Optional[int] = None, status: str = "") -> None:
+        super().__init__(code, message, http_status)
+        self.status = status
+
+
+class InvalidPhone(BackendError):
+    """422 invalid_phone: not a mainland mobile number."""
+
+
 _ERRORS: Dict[str, Type[BackendError]] = {
     "holder_not_found": HolderNotFound,
     "identity_locked": IdentityLocked,
@@ -243,6 +291,10 @@ _ERRORS: Dict[str, Type[BackendError]] = {
     "card_not_reportable": CardNotReportable,
     "invalid_id_number": InvalidIdNumber,
     "personal_data_in_summary": PersonalDataInSummary,
+    "handoff_not_found": HandoffNotFound,
+    "already_claimed": HandoffConflict,
+    "already_closed": HandoffConflict,
+    "invalid_phone": InvalidPhone,
     "database_unavailable": BackendUnavailable,
 }
 _EXTRA = {  # the one extra field some errors carry, and its type
@@ -252,6 +304,7 @@ _EXTRA = {  # the one extra field some errors carry, and its type
     CardNotActivatable: ("status", str),
     CardNotReportable: ("status", str),
     InvalidIdNumber: ("reason", str),
+    HandoffConflict: ("status", str),
 }
 
 
@@ -284,6 +337,15 @@ def _opt_str(data: Mapping[str, Any], key: str) -> Optional[str]:
     return value
 
 
+def _opt_int(data: Mapping[str, Any], key: str) -> Optional[int]:
+    value = data.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _Malformed(key)
+    return value
+
+
 def _bool(data: Mapping[str, Any], key: str) -> bool:
     value = data.get(key)
     if not isinstance(value, bool):
@@ -296,6 +358,13 @@ def _int(data: Mapping[str, Any], key: str) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise _Malformed(key)
     return int(value)
+
+
+def _dict(data: Mapping[str, Any], key: str) -> Dict[str, Any]:
+    value = data.get(key) if isinstance(data, Mapping) else None
+    if not isinstance(value, dict):
+        raise _Malformed(key)
+    return value
 
 
 def _list(data: Mapping[str, Any], key: str) -> list:
@@ -557,20 +626,47 @@ class BackendClient:
         token: Union[Token, str, None] = None,
         conversation: Optional[str] = None,
         client: Optional[str] = None,
+        mode: Optional[str] = None,
     ) -> Ticket:
         """A ticket for a member of staff; a valid token links the verified
-        holder (a stale one is ignored by the backend). PersonalDataInSummary;
-        while `conversation` has an open ticket, that one (already_open); past
-        `client`'s hourly share, BackendRefused too_many_tickets."""
+        holder (a stale one is ignored by the backend). `mode` "live" (the
+        backend's default: the conversation joins the queue; `position` is its
+        place) or "callback". PersonalDataInSummary; while `conversation` has
+        an open ticket, that one (already_open); past `client`'s hourly share,
+        BackendRefused too_many_tickets."""
         body = {"summary": summary, "channel": channel, "language": language}
-        body.update({k: v for k, v in (("conversation", conversation), ("client", client)) if v})
+        body.update({k: v for k, v in (("conversation", conversation), ("client", client), ("mode", mode)) if v})
         return await self._call(
             lambda b: Ticket(
                 _str(b, "ticket_number"), _str(b, "status"), _str(b, "created_at"), bool(b.get("holder_linked")),
-                bool(b.get("already_open")),
+                bool(b.get("already_open")), id=_opt_int(b, "id"), mode=_opt_str(b, "mode") or "live",
+                position=_opt_int(b, "position"),
             ),
             "POST", "/v1/handoff-tickets", json=body, token=token, key=idempotency_key,
         )
+
+    async def callback(self, handoff_id: int, consent: bool, phone: Optional[str] = None) -> Handoff:
+        """The waiting ticket becomes a call-back: with consent, the mobile
+        number (the backend stores it sealed, shows it masked, deletes it when
+        the ticket closes); without, the record that no contact was left.
+        InvalidPhone; HandoffConflict(status) already_claimed / already_closed; HandoffNotFound."""
+        body: Dict[str, Any] = {"consent": bool(consent)}
+        if consent and phone:
+            body["phone"] = phone
+        return await self._call(lambda b: Handoff.from_dict(_dict(b, "handoff")),
+                                "POST", f"/v1/handoffs/{int(handoff_id)}/callback", json=body)
+
+    record_callback = callback
+
+    async def release(self, handoff_id: int, to: str = "bot", by: str = "citizen",
+                      outcome: Optional[str] = None) -> Handoff:
+        """Closes the hand-over: `to` "bot" (outcome back_to_bot) or "closed".
+        HandoffConflict already_closed; HandoffNotFound."""
+        body: Dict[str, Any] = {"to": to, "by": by}
+        if outcome:
+            body["outcome"] = outcome
+        return await self._call(lambda b: Handoff.from_dict(_dict(b, "handoff")),
+                                "POST", f"/v1/handoffs/{int(handoff_id)}/release", json=body)
 
 
 def _error_code(body: Dict[str, Any]) -> Optional[str]:
@@ -580,7 +676,8 @@ def _error_code(body: Dict[str, Any]) -> Optional[str]:
 
 __all__ = [
     "Application", "BackendClient", "BackendError", "BackendRefused", "BackendUnavailable", "Card",
-    "CardNotActivatable", "CardNotFound", "CardNotReportable", "DEFAULT_TIMEOUT", "HolderNotFound",
+    "CardNotActivatable", "CardNotFound", "CardNotReportable", "DEFAULT_TIMEOUT", "Handoff", "HandoffConflict",
+    "HandoffNotFound", "HolderNotFound", "InvalidPhone",
     "IdentityLocked", "InvalidIdNumber", "LossReport", "PersonalDataInSummary", "Ticket", "TimelineEntry",
     "Token", "Verification", "VerificationExpired", "VerificationNotFound", "VerificationRequired",
     "WrongCode", "idempotency_key",

@@ -26,8 +26,12 @@ from actions.backend_client import (
     CardNotActivatable,
     CardNotFound,
     CardNotReportable,
+    Handoff,
+    HandoffConflict,
+    HandoffNotFound,
     IdentityLocked,
     InvalidIdNumber,
+    InvalidPhone,
     PersonalDataInSummary,
     Token,
     VerificationExpired,
@@ -175,6 +179,37 @@ async def test_handoff_ticket(client, backend):
 
     with pytest.raises(PersonalDataInSummary):
         await client.open_handoff_ticket("身份证 440305199203150043 的用户", "web", "zh", idempotency_key("conv-c", "handoff", "m3"))
+
+
+async def test_live_handoff_callback_and_release(client, backend):
+    live = await client.open_handoff_ticket("用户想找人工。", "web", "zh", idempotency_key("conv-live", "handoff", "m1"),
+                                            conversation="conv-live")
+    assert isinstance(live.id, int) and live.mode == "live" and live.position >= 1
+    queued = await client.open_handoff_ticket("用户想找人工。", "web", "zh", idempotency_key("conv-live2", "handoff", "m1"),
+                                              conversation="conv-live2")
+    assert queued.position == live.position + 1
+
+    callback = await client.open_handoff_ticket("用户要求回电。", "web", "zh", idempotency_key("conv-cb", "callback", "m1"),
+                                                conversation="conv-cb", mode="callback")
+    assert callback.mode == "callback" and callback.position is None
+    with pytest.raises(InvalidPhone):
+        await client.callback(callback.id, consent=True, phone="谢谢")
+    recorded = await client.callback(callback.id, consent=True, phone="+86 138-0013-8000")
+    assert isinstance(recorded, Handoff)
+    assert recorded.mode == "callback" and recorded.callback_consent is True and recorded.callback_phone_masked == "138****8000"
+    no_contact = await client.record_callback(live.id, consent=False)
+    assert no_contact.mode == "callback" and no_contact.callback_consent is False and no_contact.callback_phone_masked is None
+
+    released = await client.release(queued.id)
+    assert released.status == "closed" and released.outcome == "back_to_bot"
+    with pytest.raises(HandoffConflict) as conflict:
+        await client.release(queued.id)
+    assert conflict.value.code == "already_closed" and conflict.value.status == "closed"
+    with pytest.raises(HandoffConflict) as conflict:
+        await client.callback(queued.id, consent=False)
+    assert conflict.value.code == "already_closed"
+    with pytest.raises(HandoffNotFound):
+        await client.release(999999)
 
 
 # --- refusals ------------------------------------------------------------------------------------
