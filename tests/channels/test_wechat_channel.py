@@ -411,6 +411,8 @@ def test_credentials_yml_configures_the_channel_from_the_environment(monkeypatch
     monkeypatch.setenv("WECHAT_REPLY_SECONDS", "3")
     monkeypatch.setenv("REDIS_URL", "")
     monkeypatch.setenv("REST_CHANNEL_SECRET", "rest-secret")
+    monkeypatch.setenv("BACKEND_URL", "http://127.0.0.1:2")
+    monkeypatch.setenv("BACKEND_SERVICE_TOKEN", "service-token")
     channels = {c.name(): c for c in create_http_input_channels(None, str(ROOT / "credentials.yml"))}
     assert set(channels) == {"rest", "wechat"}
     assert channels["rest"].secret == "rest-secret"
@@ -418,6 +420,10 @@ def test_credentials_yml_configures_the_channel_from_the_environment(monkeypatch
     assert (config.token, config.app_id, config.app_secret, config.encoding_aes_key) == ("tok", "wxabc", "", AES_KEY)
     assert (config.api_base, config.reply_seconds, config.redis_url) == ("http://127.0.0.1:1", 3.0, "")
     assert channels["wechat"].crypto is not None
+    # hand-overs: the backend and the staff-message route's secret come from the product's settings
+    assert (config.backend_url, config.backend_token, config.rest_secret) == (
+        "http://127.0.0.1:2", "service-token", "rest-secret")
+    assert channels["wechat"].turns.handoffs.client.base_url == "http://127.0.0.1:2"
 
 
 def test_empty_credentials_take_the_defaults_and_a_bad_deadline_is_refused():

@@ -1,10 +1,15 @@
-"""A WeChat conversation in safe mode through the running product (`python -m bot run`)."""
+"""A WeChat conversation in safe mode through the running product (`python -m bot run`),
+and one taken over by a member of staff (issue 12): WeChat's customer-service API is a
+local fake (tests/support/fake_wechat_api.py) recording what the product sends."""
 import re
 
 import httpx
 import pytest
 
-from bot.channels.wechat import rendering
+from actions.messages import text as message_text
+from bot.channels.wechat import rendering, staff_messages
+from bot.core.service_auth import bearer_header
+from tests.support import personal_values
 from tests.support.fake_wechat_api import FakeWeChatAPI
 from tests.support.product import UNCLEAR, start_product
 from tests.support.wechat_server import WeChatServer, event_xml, image_xml, text_xml, voice_xml
@@ -17,7 +22,8 @@ HAN = re.compile(r"[\u4e00-\u9fff]")
 @pytest.fixture(scope="module")
 def product(tmp_path_factory):
     with FakeWeChatAPI("wx0123456789abcdef", "test-wechat-app-secret") as api:
-        running = start_product(tmp_path_factory.mktemp("wechat-product"), WECHAT_API_BASE=api.base_url)
+        running = start_product(tmp_path_factory.mktemp("wechat-product"), WECHAT_API_BASE=api.base_url,
+                                HANDOFF_HOURS="always")  # staff answer whenever the test runs
         running.fake_api = api
         yield running
         running.stop()
@@ -35,7 +41,7 @@ def url(product):
 
 
 def send(wechat, url, xml):
-    """What the user sees for one message sent in safe mode."""
+    """What the user sees for one message sent in safe mode (None for `success`)."""
     params, body = wechat.request(xml)
     response = httpx.post(url, params=params, content=body, timeout=30)
     return wechat.read_reply(response.status_code, response.text)
@@ -134,3 +140,124 @@ def test_answers_within_the_deadline_go_in_the_reply_and_never_through_the_api(p
     before = product.fake_api.send_attempts
     assert "激活" in send(wechat, url, text_xml("oWeChatFastReply0000000001", "补办的社保卡需要重新激活吗?"))
     assert product.fake_api.send_attempts == before
+
+
+# --- a person takes over (issue 12) ---------------------------------------------------------------
+
+def say(wechat, url, openid, message):
+    """What the follower sees for one text message (None for `success`)."""
+    personal_values.typed_in(message, openid)
+    return send(wechat, url, text_xml(openid, message))
+
+
+def backend(product, method, path, **json):
+    """The card backend's hand-over API, as the web process calls it (the service token)."""
+    response = httpx.request(method, f"{product.backend_url}{path}", json=json or None, timeout=30,
+                             headers=bearer_header(product.env["BACKEND_SERVICE_TOKEN"]))
+    assert response.status_code == 200, (path, response.status_code, response.text)
+    return response.json()
+
+
+def trigger(product, openid, intent, entities=()):
+    """What the web process does after changing a hand-over: Rasa speaks, through WeChat."""
+    response = httpx.post(f"{product.rasa_url}/conversations/{openid}/trigger_intent",
+                          params={"output_channel": "wechat"}, json={"name": intent, "entities": list(entities)},
+                          headers=bearer_header(product.env["RASA_AUTH_TOKEN"]), timeout=60)
+    assert response.status_code == 200, response.text
+
+
+def staff_message(product, openid, text):
+    """What the web process does when the member of staff holding the conversation writes."""
+    return httpx.post(f"{product.rasa_url}/webhooks/wechat/staff-message", json={"openid": openid, "text": text},
+                      headers=product.rest_headers, timeout=30)
+
+
+def delivered(api, count):
+    """The texts the customer-service API received, once there are `count` of them."""
+    sent = api.wait_for_sent(count)
+    assert len(sent) == count, sent
+    return [message["text"]["content"] for message in sent]
+
+
+def events_after(product, openid, text):
+    """The tracker's events after the user's message `text` (its last one)."""
+    events = httpx.get(f"{product.rasa_url}/conversations/{openid}/tracker",
+                       headers=bearer_header(product.env["RASA_AUTH_TOKEN"]), timeout=30).json()["events"]
+    last = max(i for i, event in enumerate(events) if event["event"] == "user" and event.get("text") == text)
+    return events[last + 1:]
+
+
+@pytest.fixture()
+def api(product):
+    """The fake customer-service API, emptied for this test."""
+    api = product.fake_api
+    api.sent.clear()
+    api.send_errcodes = []
+    return api
+
+
+def test_a_conversation_taken_over_by_a_member_of_staff(product, wechat, url, api):
+    openid = "oWeChatHandoff00000000000001"
+    queued = say(wechat, url, openid, "转人工")
+    assert "已为您转接人工客服" in queued and "算了" in queued, queued
+    assert "handoff" not in queued and "{" not in queued  # the custom payload is for the channel only
+    handoff = backend(product, "POST", "/v1/handoffs/lookup", conversation=openid)["handoff"]
+    assert (handoff["status"], handoff["mode"], handoff["channel"]) == ("waiting", "live", "wechat")
+
+    # Held: the follower's messages are stored for the person, the assistant says nothing.
+    assert say(wechat, url, openid, "我的卡在外地丢了，能邮寄给我吗") is None
+    assert say(wechat, url, openid, "1") is None  # a number is for the person too
+    assert [e for e in events_after(product, openid, "1") if e["event"] in ("bot", "action")] == []
+
+    # A member of staff claims it (the backend, then Rasa speaks through the customer-service API).
+    backend(product, "POST", f"/v1/handoffs/{handoff['id']}/claim", staff="counter1", staff_name="王**")
+    trigger(product, openid, "EXTERNAL_handoff_claimed", [{"entity": "staff_name", "value": "王**"}])
+    assert delivered(api, 1) == [message_text("handoff_claimed", "zh", staff="王**")]
+
+    # ... and writes; WeChat's refusal comes back with a plain message for staff.
+    answer = staff_message(product, openid, "您好，请问卡是在哪里丢的？")
+    assert (answer.status_code, answer.json()) == (200, {"sent": True})
+    assert delivered(api, 2)[1] == "您好，请问卡是在哪里丢的？"
+    api.send_errcodes = [45015]
+    refused = staff_message(product, openid, "还在吗？")
+    assert refused.status_code == 502
+    assert refused.json()["error"] == {"code": "wechat_refused", "errcode": 45015,
+                                       "message": staff_messages.refusal_message(45015)}
+    assert staff_message(product, openid, "x").status_code == 200  # the fake accepts again
+    assert httpx.post(f"{product.rasa_url}/webhooks/wechat/staff-message", json={"openid": openid, "text": "x"},
+                      timeout=30).status_code == 401  # only the web process may send
+
+    # The follower answers the person, then leaves: the assistant says so and answers again.
+    assert say(wechat, url, openid, "在火车站丢的") is None
+    assert say(wechat, url, openid, "算了") == message_text("handoff_left_by_citizen", "zh")
+    closed = backend(product, "GET", f"/v1/handoffs/{handoff['id']}")["handoff"]
+    assert (closed["status"], closed["outcome"]) == ("closed", "back_to_bot")
+    assert say(wechat, url, openid, "补办的社保卡需要重新激活吗?").startswith("需要")
+
+    # The tracker store holds the whole conversation.
+    said = [e["text"] for e in events_after(product, openid, "转人工")
+            if e["event"] == "user" and not e["text"].startswith("EXTERNAL")]  # not the triggers
+    assert said == ["我的卡在外地丢了，能邮寄给我吗", "1", "在火车站丢的", "算了", "补办的社保卡需要重新激活吗?"]
+
+
+def test_staff_hands_back_and_nobody_came_in_time(product, wechat, url, api):
+    """Staff hand back (the update goes out by the API), and a second hand-over that
+    nobody claims in time gets the call-back question as numbered options."""
+    openid = "oWeChatHandoff00000000000002"
+    assert "已为您转接人工客服" in say(wechat, url, openid, "我要人工")
+    handoff = backend(product, "POST", "/v1/handoffs/lookup", conversation=openid)["handoff"]
+    backend(product, "POST", f"/v1/handoffs/{handoff['id']}/release", to="bot", by="staff", staff="counter1")
+    trigger(product, openid, "EXTERNAL_handoff_released", [{"entity": "by", "value": "staff"}])
+    assert delivered(api, 1) == [message_text("handoff_handed_back", "zh")]
+    assert say(wechat, url, openid, "补办的社保卡需要重新激活吗?").startswith("需要")
+
+    assert "已为您转接人工客服" in say(wechat, url, openid, "我要人工")
+    expired = backend(product, "POST", "/v1/handoffs/expire", older_than_seconds=0)["expired"]
+    assert openid in [entry["conversation"] for entry in expired]
+    trigger(product, openid, "EXTERNAL_handoff_timeout")
+    offer = delivered(api, 2)[1]
+    assert offer.startswith(message_text("handoff_timeout", "zh", minutes=10)), offer
+    assert offer.endswith("1. 需要\n2. 不用了\n回复数字选择"), offer
+    # no longer held (a call-back ticket): "2" picks 不用了, and nobody will call
+    declined = say(wechat, url, openid, "2")
+    assert "不会有人回电" in declined, declined

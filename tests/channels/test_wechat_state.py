@@ -7,7 +7,7 @@ import redis.asyncio
 
 from bot.channels.wechat.rendering import Option
 from bot.channels.wechat.state import (
-    HANDED_OFF, NONCE_NEW, NONCE_OTHER_MESSAGE, NONCE_SAME_MESSAGE, PENDING, REPLIED, MemoryState, Outcome,
+    HANDED_OFF, HANDOFF_TTL_SECONDS, NONCE_NEW, NONCE_OTHER_MESSAGE, NONCE_SAME_MESSAGE, PENDING, REPLIED, MemoryState, Outcome,
     RedisState, hashed, state_for,
 )
 from tests.support.redis_server import CHANNEL_DB, redis_url
@@ -65,12 +65,40 @@ async def test_access_token(state):
     assert await state.access_token("wx1") is None
 
 
+async def test_a_staff_message_forgets_the_options_and_parts(state):
+    await state.set_options("oAlice", [Option("a", "/a")])
+    await state.set_parts("oAlice", ["second"])
+    await state.set_options("oBob", [Option("b", "/b")])
+    await state.forget_options_and_parts("oAlice")
+    assert (await state.options("oAlice"), await state.next_part("oAlice")) == ([], None)
+    assert await state.options("oBob") == [Option("b", "/b")]
+
+
+async def test_the_handoff_marker(state):
+    assert not await state.handoff_marked("oAlice")
+    await state.mark_handoff("oAlice")
+    assert await state.handoff_marked("oAlice") and not await state.handoff_marked("oBob")
+    await state.forget_handoff("oAlice")
+    assert not await state.handoff_marked("oAlice")
+
+
+async def test_the_handoff_marker_lasts_a_day():
+    now = [0.0]
+    store = MemoryState(clock=lambda: now[0])
+    await store.mark_handoff("oAlice")
+    now[0] += HANDOFF_TTL_SECONDS - 1
+    assert await store.handoff_marked("oAlice")
+    now[0] += 2
+    assert not await store.handoff_marked("oAlice")
+
+
 @pytest.mark.redis
 async def test_redis_keys_are_prefixed_and_hold_no_openid(redis_prefix):
     store = RedisState(redis_url(CHANNEL_DB), prefix=redis_prefix)
     await store.set_options("oAliceOpenID", [Option("a", "/a")])
     await store.set_parts("oAliceOpenID", ["part"])
     await store.claim("event:oAliceOpenID:123:subscribe")
+    await store.mark_handoff("oAliceOpenID")
     await store.close()
     client = redis.Redis.from_url(redis_url(CHANNEL_DB), decode_responses=True)
     keys = sorted(client.scan_iter(match=redis_prefix + "*"))
@@ -79,6 +107,7 @@ async def test_redis_keys_are_prefixed_and_hold_no_openid(redis_prefix):
         redis_prefix + "options:" + hashed("oAliceOpenID"),
         redis_prefix + "parts:" + hashed("oAliceOpenID"),
         redis_prefix + "msg:" + hashed("event:oAliceOpenID:123:subscribe"),
+        redis_prefix + "handoff:" + hashed("oAliceOpenID"),
     ])
     assert not any("oAlice" in key for key in keys)
 

@@ -7,6 +7,13 @@ nonce is remembered with the body it came with (docs/WECHAT.md, "Replays").
 This module checks each request and speaks HTTP; the work is done by crypto,
 xml_messages (WeChat's XML in and out), rendering (the assistant's messages
 as the plain text a user reads), state, api_client and turns.
+
+Live hand-over to a person (issue 12): turns routes a held conversation's
+messages (handoff: is it held; rasa_conversation: store a message without a
+turn, trigger an intent); `get_output_channel` gives Rasa the output channel
+that writes through the customer-service API (output), and
+POST /webhooks/wechat/staff-message sends a member of staff's message
+(staff_messages), for the web process only (the REST channel's secret).
 """
 from __future__ import annotations
 
@@ -19,13 +26,15 @@ import time
 from dataclasses import dataclass
 from typing import Any, Dict, Optional, Text
 
+import httpx
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from rasa.core.channels.channel import InputChannel
+from rasa.core.channels.channel import InputChannel, OutputChannel
 
-from bot.channels.wechat.api_client import CustomerServiceClient
+from bot.channels.wechat import staff_messages
+from bot.channels.wechat.api_client import CustomerServiceClient, WeChatAPIError
 from bot.channels.wechat.crypto import (
     AppIdMismatch, DecryptError, InvalidAESKey, MessageCrypto, SignatureError, TimestampError,
     MAX_CLOCK_SKEW_SECONDS, check_signature, check_timestamp,
@@ -33,14 +42,21 @@ from bot.channels.wechat.crypto import (
 from bot.channels.wechat.xml_messages import (
     IncomingMessage, MalformedMessage, encrypted_field, encrypted_reply, parse_message, text_reply,
 )
-from bot.channels.wechat.state import NONCE_NEW, NONCE_OTHER_MESSAGE, ChannelState, state_for
+from bot.channels.wechat.handoff import HeldConversations
+from bot.channels.wechat.output import WeChatOutput
+from bot.channels.wechat.rasa_conversation import RasaConversations
+from bot.channels.wechat.state import NONCE_NEW, NONCE_OTHER_MESSAGE, ChannelState, state_for, hashed
 from bot.channels.wechat.turns import OnNewMessage, Turns
+from bot.core import settings
+from bot.core.service_auth import REST_SECRET_HEADER, presents
+from bot.handoff.client import HandoffClient
 from bot.rasa_ext import bootstrap
 
 logger = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 64 * 1024
 SHUTDOWN_GRACE_SECONDS = 7.0
+BACKEND_TIMEOUT_SECONDS = 3.0  # a hand-over lookup within WeChat's 5 s
 
 
 @dataclass(frozen=True)
@@ -52,6 +68,10 @@ class WeChatConfig:
     api_base: str = "https://api.weixin.qq.com"
     reply_seconds: float = 4.5
     redis_url: str = ""
+    # From the product's settings (bot/core/settings.py), not credentials.yml:
+    backend_url: str = ""  # the card backend, for hand-overs; empty: hand-overs are not routed
+    backend_token: str = ""  # BACKEND_SERVICE_TOKEN
+    rest_secret: str = ""  # REST_CHANNEL_SECRET: the web process's key to the staff-message route
 
     @classmethod
     def from_credentials(cls, credentials: Dict[str, Any]) -> "WeChatConfig":
@@ -63,15 +83,20 @@ class WeChatConfig:
             reply_seconds = float(value("reply_seconds", "4.5"))
         except ValueError:
             raise ValueError("wechat: reply_seconds (WECHAT_REPLY_SECONDS) must be a number of seconds") from None
+        product = settings.resolved()
         return cls(
             token=value("token"), app_id=value("app_id"), app_secret=value("app_secret"),
             encoding_aes_key=value("encoding_aes_key"), api_base=value("api_base", cls.api_base),
             reply_seconds=reply_seconds, redis_url=value("redis_url"),
+            backend_url=value("backend_url", product["BACKEND_URL"]),
+            backend_token=value("backend_token", product["BACKEND_SERVICE_TOKEN"]),
+            rest_secret=value("rest_secret", product["REST_CHANNEL_SECRET"]),
         )
 
 
 # The same error shape as our REST channel (bot/channels/rest.py).
-_ERROR_CODES = {400: "invalid_request", 403: "forbidden", 413: "too_large", 503: "unavailable"}
+_ERROR_CODES = {400: "invalid_request", 401: "unauthorized", 403: "forbidden", 413: "too_large",
+                503: "unavailable"}
 
 
 def _error(status: int, message: str) -> HTTPResponse:
@@ -100,11 +125,17 @@ class WeChatInput(InputChannel):
         config: WeChatConfig,
         state: Optional[ChannelState] = None,
         api: Optional[CustomerServiceClient] = None,
+        handoff_client: Any = None,
+        conversations: Optional[RasaConversations] = None,
     ) -> None:
         self.config = config
         self.state = state or state_for(config.redis_url)
-        api = api or CustomerServiceClient(config.api_base, config.app_id, config.app_secret, self.state)
-        self.turns = Turns(self.state, api, config.reply_seconds, self.name())
+        self.api = api or CustomerServiceClient(config.api_base, config.app_id, config.app_secret, self.state)
+        self.conversations = conversations or RasaConversations()
+        if handoff_client is None and config.backend_url:
+            handoff_client = HandoffClient(config.backend_url, config.backend_token, timeout=BACKEND_TIMEOUT_SECONDS)
+        handoffs = HeldConversations(self.state, handoff_client) if handoff_client is not None else None
+        self.turns = Turns(self.state, self.api, config.reply_seconds, self.name(), handoffs, self.conversations)
         self.crypto: Optional[MessageCrypto] = None
         # A configured EncodingAESKey means safe mode is required, even when the key is unusable.
         self.safe_mode_required = bool(config.encoding_aes_key)
@@ -118,6 +149,11 @@ class WeChatInput(InputChannel):
         if self.crypto and not config.app_id:
             logger.error("wechat: WECHAT_APP_ID is empty; every message is refused")
             self.crypto = None
+
+    def get_output_channel(self) -> Optional[OutputChannel]:
+        """What Rasa's HTTP API (trigger_intent with output_channel=wechat) says to a
+        follower goes out through the customer-service API."""
+        return WeChatOutput(self.turns)
 
     def _check_request(self, request: Request) -> Optional[HTTPResponse]:
         """A refusal, unless the channel is configured and the URL signature and timestamp are good."""
@@ -206,6 +242,37 @@ class WeChatInput(InputChannel):
                 logger.error("wechat: message not handled: %s", type(error).__name__)
                 return _error(503, "temporarily unavailable, please retry")
             return self._reply(message, text, safe_mode)
+
+        @webhook.route("/staff-message", methods=["POST"])
+        async def staff_message(request: Request) -> HTTPResponse:
+            if not self.config.rest_secret:
+                return _error(503, "the staff-message route has no secret configured (REST_CHANNEL_SECRET)")
+            if not presents(request.headers, REST_SECRET_HEADER, self.config.rest_secret):
+                return _refusal(401, f"present the helpdesk's shared secret in {REST_SECRET_HEADER}")
+            try:
+                openid, text = staff_messages.parse(request.json)
+            except staff_messages.InvalidStaffMessage as error:
+                return _error(400, error.message)
+            except Exception:  # sanic's own error for a body that is not JSON
+                return _error(400, "The body is not valid JSON.")
+            try:
+                await staff_messages.send(self.api, self.state, openid, text)
+            except WeChatAPIError as error:
+                return response.json({"error": {
+                    "code": "wechat_refused", "errcode": error.errcode,
+                    "message": staff_messages.refusal_message(error.errcode),
+                }}, status=502)
+            except httpx.HTTPError as error:
+                logger.error("wechat: staff message for user %s not sent: %s", hashed(openid)[:12],
+                             type(error).__name__)
+                # the same shape (errcode null): the web process shows the message to staff as it is
+                return response.json({"error": {"code": "wechat_refused", "errcode": None,
+                                                "message": staff_messages.UNREACHABLE}}, status=502)
+            return response.json({"sent": True})
+
+        @webhook.listener("before_server_start")
+        async def bind_conversations(app: Any, loop: Any) -> None:
+            self.conversations.bind(app)  # held messages and the leave phrase reach Rasa's agent through it
 
         @webhook.listener("before_server_stop")
         async def finish_turns(app: Any, loop: Any) -> None:

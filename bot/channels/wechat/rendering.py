@@ -103,14 +103,15 @@ def _cut_point(text: str, budget: int) -> int:
     return fits
 
 
-def split_for_reply(text: str, limit: int = MAX_REPLY_BYTES) -> List[str]:
-    """The parts to send one by one; each but the last ends with the pointer to the rest."""
+def split_for_reply(text: str, limit: int = MAX_REPLY_BYTES, pointer: bool = True) -> List[str]:
+    """The parts to send one by one; each but the last ends with the pointer to the
+    rest ("继续"), unless `pointer` is False (parts that are all sent at once)."""
     rest = text.strip()
-    pointer = "\n" + MORE_POINTER[language_of(rest)]
+    ending = "\n" + MORE_POINTER[language_of(rest)] if pointer else ""
     parts: List[str] = []
     while _utf8_len(rest) > limit:
-        cut = _cut_point(rest, limit - _utf8_len(pointer))
-        parts.append(rest[:cut].rstrip() + pointer)
+        cut = _cut_point(rest, limit - _utf8_len(ending))
+        parts.append(rest[:cut].rstrip() + ending)
         rest = rest[cut:].lstrip()
     parts.append(rest)
     return parts

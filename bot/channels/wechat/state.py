@@ -12,6 +12,9 @@
 - Each signed URL's nonce (with its timestamp), bound to a digest of the
   body it first came with, until the timestamp leaves the accepted window:
   a signed URL carries one message only (docs/WECHAT.md, "Replays").
+- Which followers had a live hand-over to a person lately (24 h): only their
+  messages make the channel ask the card backend whether a person holds the
+  conversation (bot/channels/wechat/handoff.py).
 
 Several Rasa replicas must share this: `REDIS_URL` selects `RedisState`;
 without it, `MemoryState` (bounded, expiring) serves one process. Keys never
@@ -32,6 +35,7 @@ from bot.channels.wechat.rendering import Option
 
 MESSAGE_TTL_SECONDS = 300  # WeChat's retries come within ~15 s; a replayed request is older than 5 min
 USER_TTL_SECONDS = 1800  # options and parts older than half an hour are stale
+HANDOFF_TTL_SECONDS = 24 * 3600  # a hand-over's marker: consult the backend for a day after the last sign of it
 POLL_SECONDS = 0.1
 
 PENDING = "pending"
@@ -140,6 +144,21 @@ class ChannelState(ABC):
 
     async def next_part(self, openid: str) -> Optional[str]:
         return await self._pop_first("parts:" + hashed(openid))
+
+    async def forget_options_and_parts(self, openid: str) -> None:
+        """A member of staff wrote to the follower: a number or "继续" now answers them."""
+        await self._delete("options:" + hashed(openid))
+        await self._replace_list("parts:" + hashed(openid), [], USER_TTL_SECONDS)
+
+    # the hand-over marker
+    async def mark_handoff(self, openid: str) -> None:
+        await self._set("handoff:" + hashed(openid), "1", HANDOFF_TTL_SECONDS)
+
+    async def handoff_marked(self, openid: str) -> bool:
+        return await self._get("handoff:" + hashed(openid)) is not None
+
+    async def forget_handoff(self, openid: str) -> None:
+        await self._delete("handoff:" + hashed(openid))
 
     # the customer-service API's access token
     async def access_token(self, app_id: str) -> Optional[str]:

@@ -9,19 +9,27 @@ customer-service API. A retry of a claimed message never runs the turn again:
 it waits (within its own deadline) for the stored reply, else gets `success`.
 A request whose signed URL came before with the same body never starts a turn
 either, even once the message's record has expired.
+
+A conversation a person holds (bot/channels/wechat/handoff.py) has no turn:
+the message is stored in the conversation for the member of staff and the
+reply is `success`; a message asking to leave (bot/handoff/leave.py) hands
+the conversation back to the assistant, which says so.
 """
 from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any, Awaitable, Callable, Optional, Set
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Set
 
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 
 from bot.channels.wechat import rendering
 from bot.channels.wechat.api_client import CustomerServiceClient
+from bot.channels.wechat.handoff import RELEASED_INTENT, HeldConversations
+from bot.channels.wechat.rasa_conversation import RasaConversations
 from bot.channels.wechat.xml_messages import IncomingMessage
 from bot.channels.wechat.state import HANDED_OFF, REPLIED, ChannelState, Outcome, hashed
+from bot.handoff.leave import asks_to_leave_handoff
 
 logger = logging.getLogger(__name__)
 
@@ -77,12 +85,23 @@ class _Turn:
 
 
 class Turns:
-    def __init__(self, state: ChannelState, api: CustomerServiceClient, reply_seconds: float, channel_name: str) -> None:
+    def __init__(self, state: ChannelState, api: CustomerServiceClient, reply_seconds: float, channel_name: str,
+                 handoffs: Optional[HeldConversations] = None,
+                 conversations: Optional[RasaConversations] = None) -> None:
         self.state = state
         self.api = api
         self.reply_seconds = reply_seconds
         self.channel_name = channel_name
+        self.handoffs = handoffs  # None: no hand-overs (tests of the channel alone)
+        self.conversations = conversations
         self._running: Set[asyncio.Task] = set()  # strong references: a bare task may be garbage-collected
+
+    def spawn(self, work: Awaitable[Any]) -> "asyncio.Task":
+        """`work` as a task of its own, kept (and awaited by drain) until done."""
+        task = asyncio.ensure_future(work)
+        self._running.add(task)
+        task.add_done_callback(self._running.discard)
+        return task
 
     async def reply_to(self, message: IncomingMessage, on_new_message: OnNewMessage,
                        may_start: bool = True) -> Optional[str]:
@@ -94,9 +113,7 @@ class Turns:
             outcome = await self.state.wait_outcome(message.dedup_id, deadline - loop.time())
             return (outcome.text or None) if outcome and outcome.status == REPLIED else None
         turn = _Turn(self, message, on_new_message)
-        task = asyncio.ensure_future(turn.run())
-        self._running.add(task)
-        task.add_done_callback(self._running.discard)
+        self.spawn(turn.run())
         try:
             return await asyncio.wait_for(asyncio.shield(turn.answer), max(0.0, deadline - loop.time()))
         except asyncio.TimeoutError:
@@ -122,6 +139,11 @@ class Turns:
         text = user_text(message).strip()
         if not text:
             return rendering.UNSUPPORTED
+        held = await self.handoffs.held(openid) if self.handoffs else None
+        if held is not None:
+            routed, reply = await self._held_message(message, text, held)
+            if routed:
+                return reply
         more_language = rendering.more_request_language(text)
         if more_language:
             return await self.state.next_part(openid) or rendering.NOTHING_MORE[more_language]
@@ -133,7 +155,38 @@ class Turns:
             message_id=message.msg_id or None,
             metadata={"wechat": {"msg_type": message.msg_type}},
         ))
-        rendered = rendering.render(collector.messages)
+        return await self.present(openid, collector.messages)
+
+    async def _held_message(self, message: IncomingMessage, text: str,
+                            held: Dict[str, Any]) -> "tuple[bool, Optional[str]]":
+        """A message in a conversation a person holds: (True, reply) when routed
+        here, (False, None) when the hand-over turned out to be over already (an
+        ordinary turn then). A number picks an option only if the option leaves
+        the person (a "back to the assistant" button); any other number is for the
+        member of staff, as typed."""
+        openid = message.from_user
+        option = rendering.chosen_option(text, await self.state.options(openid))
+        leaving = asks_to_leave_handoff(text) or bool(
+            option and (asks_to_leave_handoff(option.title) or asks_to_leave_handoff(option.payload)))
+        stored = dict(input_channel=self.channel_name, message_id=message.msg_id or None,
+                      metadata={"wechat": {"msg_type": message.msg_type}})
+        if not leaving:
+            await self.conversations.append_user_message(openid, text, **stored)
+            return True, None
+        if not await self.handoffs.release_by_citizen(openid, held):
+            return False, None
+        collector = CollectingOutputChannel()
+        await self.conversations.trigger_intent(
+            openid, RELEASED_INTENT, [{"entity": "by", "value": "citizen"}], collector, said=text, **stored)
+        return True, await self.present(openid, collector.messages)
+
+    async def present(self, openid: str, messages: List[Dict[str, Any]]) -> Optional[str]:
+        """The assistant's messages as the follower reads them: the first part of
+        the rendered text (None when there is nothing to show). Remembers the
+        numbered options, the remaining parts and a hand-over the messages speak of."""
+        if self.handoffs:
+            await self.handoffs.remember(openid, messages)
+        rendered = rendering.render(messages)
         await self.state.set_options(openid, rendered.options)
         parts = rendering.split_for_reply(rendered.text) if rendered.text else []
         await self.state.set_parts(openid, parts[1:])
