@@ -4,7 +4,8 @@ serve      serve the widget and the staff lookup on HELPDESK_HOST:WEB_PORT
            (--staff-from-env: first create or reset the account STAFF_USER
            with STAFF_PASSWORD when both are set; `make run` does this)
 add-staff  add a staff account, or reset its password (ending its sessions):
-           the password from STAFF_PASSWORD, else asked for twice
+           the password from STAFF_PASSWORD, else asked for twice; --role
+           agent|reviewer|admin (a new account: agent), --display-name
 """
 from __future__ import annotations
 
@@ -18,14 +19,14 @@ from bot.core import process_logging
 from bot.core.settings import resolved
 
 
-def _set_account(db_url: str, username: str, password: str) -> bool:
+def _set_account(db_url: str, username: str, password: str, role=None, display_name=None) -> bool:
     from bot.web.staff.accounts import set_account
     from bot.web.staff.store import open_store
 
     db = open_store(db_url)
     try:
         with db.write() as session:
-            created = set_account(session, username, password)
+            created = set_account(session, username, password, role, display_name)
             session.commit()
         return created
     finally:
@@ -44,8 +45,9 @@ def serve(args) -> int:
     env = resolved()
     if args.staff_from_env:
         if env["STAFF_USER"] and env["STAFF_PASSWORD"]:
-            created = _set_account(cfg.staff_db_url, env["STAFF_USER"], env["STAFF_PASSWORD"])
-            log.info("staff account %s %s", env["STAFF_USER"], "created" if created else "reset")
+            # The operator's own account: an admin (bot/web/staff/roles.py).
+            created = _set_account(cfg.staff_db_url, env["STAFF_USER"], env["STAFF_PASSWORD"], role="admin")
+            log.info("staff account %s (admin) %s", env["STAFF_USER"], "created" if created else "reset")
         elif env["STAFF_USER"] or env["STAFF_PASSWORD"]:
             log.warning("STAFF_USER and STAFF_PASSWORD must both be set to create a staff account")
     app = create_app(cfg, open_store(cfg.staff_db_url))
@@ -67,7 +69,7 @@ def add_staff(args) -> int:
         if getpass.getpass("again: ") != password:
             print("the passwords differ; nothing changed", file=sys.stderr)
             return 2
-    created = _set_account(load_config().staff_db_url, args.username, password)
+    created = _set_account(load_config().staff_db_url, args.username, password, args.role, args.display_name)
     print(f"staff account {args.username.strip().lower()} {'added' if created else 'reset (its sessions ended)'}")
     return 0
 
@@ -80,6 +82,9 @@ def main(argv=None) -> int:
                               help="create or reset the account STAFF_USER / STAFF_PASSWORD first")
     add_parser = commands.add_parser("add-staff", help="add a staff account or reset its password")
     add_parser.add_argument("username")
+    add_parser.add_argument("--role", choices=("agent", "reviewer", "admin"),
+                            help="what the account may use (a new account: agent)")
+    add_parser.add_argument("--display-name", help="the name citizens are shown, masked (default: the username)")
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or (argv[0] not in commands.choices and argv[0] not in ("-h", "--help")):
         argv = ["serve", *argv]

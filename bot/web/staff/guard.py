@@ -8,6 +8,8 @@ blueprint cannot forget them:
   which also decides the cookie's Secure flag.
 - `login_required` (the API: 401 login_required) and `page_login` (the page:
   303 to the login page) put the login in `request.ctx.staff`.
+- `requires(capability)` (after them): 403 `forbidden` unless the login's
+  role has the capability (bot/web/staff/roles.py).
 Logout also carries the session's CSRF token (`check_csrf_token`).
 """
 from __future__ import annotations
@@ -22,7 +24,7 @@ from sanic.response import HTTPResponse, redirect
 from bot.http.blocking import DatabaseWork
 from bot.http.errors import HttpError
 from bot.web.config import WebConfig
-from bot.web.staff import logins
+from bot.web.staff import logins, roles
 
 COOKIE = "staff_session"
 CSRF_HEADER = "X-CSRF-Token"
@@ -63,6 +65,25 @@ class StaffGuard:
     async def page_login(self, request: Request) -> Optional[HTTPResponse]:
         request.ctx.staff = await self.current(request)
         return redirect(LOGIN_PAGE, status=303) if request.ctx.staff is None else None
+
+    @staticmethod
+    def requires(capability: str):
+        """A check for on_request: the login's role must have `capability`."""
+        if capability not in roles.CAPABILITIES:
+            raise ValueError(f"unknown capability {capability!r}")
+
+        def role_required(request: Request) -> None:
+            staff = getattr(request.ctx, "staff", None)
+            if staff is None or not roles.may(staff.role, capability):
+                raise HttpError(403, "forbidden", "Your staff role does not include this.")
+
+        role_required.__name__ = f"requires_{capability}"
+        return role_required
+
+    @staticmethod
+    def requires_allows(request: Request, capability: str) -> bool:
+        staff = getattr(request.ctx, "staff", None)
+        return staff is not None and roles.may(staff.role, capability)
 
     # --- in handlers ---------------------------------------------------------------------------
 

@@ -39,6 +39,13 @@ class LoggedIn:
     username: str
     csrf_token: str
     expires_at: dt.datetime
+    role: str = "agent"
+    display_name: Optional[str] = None  # None: the username
+
+    @property
+    def shown_name(self) -> str:
+        """The name citizens are shown (masked where it is shown)."""
+        return self.display_name or self.username
 
 
 def _token_hash(token: str) -> str:
@@ -56,7 +63,7 @@ def start_session(session: Session, user: StaffUser, minutes: int) -> Tuple[str,
     session.execute(delete(StaffSession).where(StaffSession.expires_at <= now))
     session.execute(delete(LoginFailure).where(
         LoginFailure.created_at <= now - dt.timedelta(seconds=LOGIN_FAILURE_WINDOW_SECONDS)))
-    return token, LoggedIn(user.username, row.csrf_token, row.expires_at)
+    return token, LoggedIn(user.username, row.csrf_token, row.expires_at, user.role, user.display_name)
 
 
 def log_in(session: Session, username: str, password: str, client_address: str,
@@ -80,14 +87,14 @@ def current(session: Session, token: Optional[str]) -> Optional[LoggedIn]:
     if not token or len(token) > 200:
         return None
     row = session.execute(
-        select(StaffSession, StaffUser.username)
+        select(StaffSession, StaffUser.username, StaffUser.role, StaffUser.display_name)
         .join(StaffUser, StaffUser.id == StaffSession.user_id)
         .where(StaffSession.token_hash == _token_hash(token), StaffSession.expires_at > utcnow())
     ).first()
     if row is None:
         return None
-    staff_session, username = row
-    return LoggedIn(username, staff_session.csrf_token, staff_session.expires_at)
+    staff_session, username, role, display_name = row
+    return LoggedIn(username, staff_session.csrf_token, staff_session.expires_at, role, display_name)
 
 
 def end_session(session: Session, token: Optional[str]) -> None:

@@ -26,6 +26,10 @@ class StaffUser(Base):
     password_hash = Column(String(255), nullable=False)
     created_at = Column(DateTime, nullable=False)
     password_changed_at = Column(DateTime, nullable=False)
+    # bot/web/staff/roles.py; a column added after the first release: store.py adds it to older databases
+    role = Column(String(16), nullable=False, default="agent", server_default="agent")
+    # What citizens are shown when this member of staff joins a chat, masked (王** / a**); NULL: the username
+    display_name = Column(String(64), nullable=True)
 
 
 class StaffSession(Base):
