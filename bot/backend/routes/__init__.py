@@ -9,5 +9,6 @@
   cards          GET /v1/cards, POST /v1/cards/{id}/activate, POST /v1/cards/{id}/loss-report
   applications   GET /v1/applications
   tickets        /v1/handoff-tickets: open, list, close
+  handoffs       /v1/handoffs: the queue, get, lookup, claim, release, messages, callback, expire
   dev_outbox     GET /dev/outbox (development mode only)
 """
