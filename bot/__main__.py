@@ -1,4 +1,4 @@
-"""Command line of the helpdesk: `python -m bot {run,shell,settings}`."""
+"""Command line of the helpdesk: `python -m bot {run,shell,settings,purge}`."""
 import argparse
 import sys
 
@@ -9,6 +9,7 @@ def main(argv=None) -> int:
     commands.add_parser("run", help="start every process on loopback; Ctrl-C stops them")
     commands.add_parser("shell", help="talk to the assistant in this terminal")
     commands.add_parser("settings", help="print the settings table (Markdown)")
+    commands.add_parser("purge", help="delete conversations and hand-over tickets older than RETENTION_DAYS")
     args = parser.parse_args(argv)
     if args.command == "run":
         from bot.ops.launcher import run
@@ -23,6 +24,17 @@ def main(argv=None) -> int:
 
         print(markdown_table())
         return 0
+    if args.command == "purge":
+        from bot.core import process_logging
+        from bot.core.settings import resolved
+        from bot.ops.retention import purge
+
+        process_logging.setup("httpx", "httpcore")
+        done = purge(resolved())
+        print(f"deleted {done.conversations} conversations ({done.events} events) and "
+              f"{'(backend unreachable: no)' if done.handoff_tickets is None else done.handoff_tickets} "
+              "hand-over tickets")
+        return 0 if done.handoff_tickets is not None else 1
     return 2
 
 

@@ -17,7 +17,7 @@ from sanic import Sanic
 
 from bot.backend.config import BackendConfig
 from bot.backend.openapi import document
-from bot.backend.routes import applications, cards, dev_outbox, handoffs, public, tickets, verifications
+from bot.backend.routes import applications, cards, dev_outbox, handoffs, public, retention, tickets, verifications
 from bot.backend.routes.context import Backend
 from bot.backend.routes.guards import protected
 from bot.backend.sms import gateway_for
@@ -33,7 +33,8 @@ def create_app(cfg: BackendConfig, db: Database) -> Sanic:
     work = DatabaseWork(db, DATABASE_THREADS, "backend-db")
     backend = Backend(cfg, work, gateway_for(cfg.mode))
     resources = [verifications.blueprint(backend), cards.blueprint(backend),
-                 applications.blueprint(backend), tickets.blueprint(backend), handoffs.blueprint(backend)]
+                 applications.blueprint(backend), tickets.blueprint(backend), handoffs.blueprint(backend),
+                 retention.blueprint(backend)]
     if cfg.development:
         resources.append(dev_outbox.blueprint(backend))
     service_only = protected(cfg.service_token, *resources)

@@ -93,6 +93,10 @@ REQUEST_SCHEMAS: Dict[str, Dict[str, Any]] = {
     ),
     "CloseTicketRequest": _object({"channel": CHANNEL}, description="Optional body."),
     "HandoffLookupRequest": _object({"conversation": CONVERSATION}, required=("conversation",)),
+    "RetentionPurgeRequest": _object(
+        {"older_than_days": {"type": "integer", "minimum": 1, "maximum": 36500, "example": 180}},
+        required=("older_than_days",),
+    ),
     "HandoffExpireRequest": _object(
         {"older_than_seconds": {"type": "integer", "minimum": 0, "maximum": 7 * 24 * 3600, "example": 600}},
         required=("older_than_seconds",),
@@ -285,6 +289,10 @@ RESPONSE_SCHEMAS: Dict[str, Dict[str, Any]] = {
         required=("handoff", "conversation"),
     ),
     "HandoffList": _object({"handoffs": {"type": "array", "items": HANDOFF}}, required=("handoffs",)),
+    "RetentionPurged": _object(
+        {"handoff_tickets": {"type": "integer", "minimum": 0, "description": "hand-over tickets deleted"}},
+        required=("handoff_tickets",),
+    ),
     "HandoffsExpired": _object(
         {
             "expired": {
@@ -417,6 +425,17 @@ def handoff_paths() -> Dict[str, Any]:
                 "responses": {"200": _json("Handoff", "the conversation is held"),
                               **_errors("400", "401", "404", "413", "422",
                                         e404="handoff_not_found: the conversation is not held")},
+            }
+        },
+        "/v1/retention/purge": {
+            "post": {
+                "operationId": "purgeOldData",
+                "summary": "Deletes hand-over tickets whose last change is older than older_than_days "
+                           "(RETENTION_DAYS; `python -m bot purge`). The audit log stays.",
+                "security": SERVICE,
+                "requestBody": _body("RetentionPurgeRequest", True),
+                "responses": {"200": _json("RetentionPurged", "what was deleted"),
+                              **_errors("400", "401", "413", "422")},
             }
         },
         "/v1/handoffs/expire": {

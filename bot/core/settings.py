@@ -129,6 +129,12 @@ SETTINGS: List[Setting] = [
     Setting("STAFF_PASSWORD", "", "Password of STAFF_USER (at least 10 characters)."),
     Setting("STAFF_SESSION_MINUTES", "480", "A staff login expires after this many minutes."),
     Setting(
+        "RETENTION_DAYS",
+        "180",
+        "Conversations whose last message is older than this many days are deleted from the tracker store, "
+        "with their hand-over tickets: daily by `make run`, and by `python -m bot purge`.",
+    ),
+    Setting(
         "HANDOFF_HOURS",
         "Mon-Fri 09:00-17:00",
         "When staff answer live, in Asia/Shanghai (`Mon-Fri 09:00-12:00,13:30-17:00; Sat 09:00-12:00`, "

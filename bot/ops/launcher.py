@@ -24,6 +24,7 @@ from bot.core import settings
 from bot.core.paths import VAR
 from bot.ops import cluster
 from bot.ops.processes import Service, ServiceGroup, free_port
+from bot.ops.retention import DailyPurge
 
 
 def latest_model(model_dir: str) -> Path:
@@ -176,6 +177,7 @@ def run() -> int:
         print("starting the card backend, the action server, the Rasa server and the web process "
               "(loading the model takes a while)...", flush=True)
         group.start()
+        purging = DailyPurge(env, log_dir / "retention.log").start()  # RETENTION_DAYS
         state = Path(env["RUN_DIR"]) / "processes.json"
         group.write_state(state)
         host = env["HELPDESK_HOST"]
@@ -193,7 +195,10 @@ def run() -> int:
             + "Press Ctrl-C to stop.",
             flush=True,
         )
-        return group.supervise(on_change=lambda: group.write_state(state))
+        try:
+            return group.supervise(on_change=lambda: group.write_state(state))
+        finally:
+            purging.stop()
     except KeyboardInterrupt:
         print("\nstopping...", flush=True)
         return 0

@@ -10,5 +10,6 @@
   applications   GET /v1/applications
   tickets        /v1/handoff-tickets: open, list, close
   handoffs       /v1/handoffs: the queue, get, lookup, claim, release, messages, callback, expire
+  retention      POST /v1/retention/purge: hand-over tickets older than RETENTION_DAYS
   dev_outbox     GET /dev/outbox (development mode only)
 """
