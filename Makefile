@@ -9,6 +9,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 RASA := $(VENV)/bin/rasa
 MODEL := models/helpdesk.tar.gz
+# axe-core (npm), the accessibility engine the browser tests inject: installed once, like the venv.
+AXE := tests/web/axe/node_modules/axe-core/axe.min.js
 TRAINING_INPUTS := config.yml domain.yml $(shell find data bot/nlu -type f \( -name '*.yml' -o -name '*.txt' -o -name '*.py' \) 2>/dev/null)
 
 export RASA_TELEMETRY_ENABLED := false
@@ -39,6 +41,10 @@ $(VENV)/.installed: requirements.txt
 
 venv: $(VENV)/.installed
 
+$(AXE): tests/web/axe/package-lock.json
+	cd tests/web/axe && npm ci --no-audit --no-fund
+	touch $@
+
 # Rasa skips the work itself when its fingerprint says nothing changed; the
 # touch tells make the model is current.
 $(MODEL): $(VENV)/.installed $(TRAINING_INPUTS)
@@ -61,7 +67,7 @@ cluster: $(MODEL)
 	$(PY) -m bot run
 
 # The tests start Debian's chromium, nginx, PostgreSQL and Redis: brought up (installed if missing) first.
-test: $(MODEL)
+test: $(MODEL) $(AXE)
 	bash scripts/ensure_services.sh
 	$(PY) -m pytest
 

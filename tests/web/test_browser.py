@@ -1,58 +1,27 @@
 """The widget and the staff page in a real headless Chromium (Debian's
-/usr/bin/chromium driven by Playwright; no browser is downloaded), against
-the running product. What is asserted is what a person sees."""
+/usr/bin/chromium driven by Playwright; no browser is downloaded: the
+`browser` and `open_page` fixtures of conftest.py), against the running
+product. What is asserted is what a person sees; axe-core checks each page
+(tests/support/axe.py). The live hand-over is test_handoff_browser.py."""
 from __future__ import annotations
 
 import json
 import re
-import shutil
 import uuid
 from concurrent.futures import ThreadPoolExecutor, as_completed
 
 import httpx
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from bot.web.rate_limit import SESSION_TURNS
-from tests.support.markers import require
+from tests.support.axe import assert_accessible
 from tests.support.product import UNCLEAR
 from tests.support.web import STAFF_PASSWORD, STAFF_USER, start_web
 
 pytestmark = [pytest.mark.browser, pytest.mark.product]
 
 expect.set_options(timeout=30_000)  # a turn may take a few seconds on a busy 2-core machine
-
-
-@pytest.fixture(scope="module")
-def browser():
-    require("browser", "starts Chromium")
-    executable = shutil.which("chromium")
-    if executable is None:
-        pytest.fail("Debian's chromium is not installed (scripts/ensure_services.sh installs it)")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=["--no-sandbox"])
-        yield browser
-        browser.close()
-
-
-@pytest.fixture()
-def open_page(browser):
-    """open_page(url, locale=..., **context options) -> a page; page errors fail the test."""
-    contexts, errors = [], []
-
-    def open_(url, locale="zh-CN", **options):
-        context = browser.new_context(locale=locale, **options)
-        contexts.append(context)
-        page = context.new_page()
-        page.on("pageerror", lambda error: errors.append(str(error)))
-        page.on("dialog", lambda dialog: errors.append(f"dialog: {dialog.message}"))
-        page.goto(url)
-        return page
-
-    yield open_
-    for context in contexts:
-        context.close()
-    assert not errors
 
 
 def ask(page, text, wait=True):
@@ -97,6 +66,7 @@ def test_ask_click_a_quick_reply_and_find_it_all_after_a_reload(product, open_pa
     expect(users).to_have_text(["补办的社保卡需要重新激活吗?", UNCLEAR, "怎么补办、去哪补办"])
     expect(last_bot(page)).to_contain_text("社保卡遗失或损坏时")
     expect(page.get_by_role("button", name="怎么补办、去哪补办")).to_be_visible()
+    assert_accessible(page, "the widget with answers and quick replies")
 
 
 def test_the_typing_indicator_shows_while_waiting(product, open_page):
@@ -194,6 +164,7 @@ def test_english_browser_gets_english_labels(product, open_page):
     expect(page.get_by_role("button", name="Send", exact=True)).to_be_visible()
     ask(page, "Does my reissued card need to be activated?")
     expect(last_bot(page)).to_contain_text("activated again")
+    assert_accessible(page, "the widget in English")
 
 
 def test_usable_on_a_phone(product, open_page):
@@ -211,6 +182,7 @@ def test_usable_on_a_phone(product, open_page):
     expect(last_bot(page)).to_contain_text("身份证")
     assert page.evaluate("() => document.documentElement.scrollWidth") <= 375
     expect(box).to_be_in_viewport()
+    assert_accessible(page, "the widget on a phone")
 
 
 def test_keyboard_alone(product, open_page):
@@ -240,7 +212,9 @@ def test_a_new_chat_starts_a_new_session(product, open_page):
     page = open_page(product.web_url + "/")
     ask(page, "补卡要带什么材料")
     before = page.evaluate("() => localStorage.getItem('helpdesk.chat.session')")
-    page.get_by_role("button", name="开始新的对话").click()
+    restart = page.get_by_role("button", name="新对话", exact=True)  # its visible text is its name
+    expect(restart).to_have_attribute("title", "结束这次对话，开始新的对话")
+    restart.click()
     expect(page.locator(".hd-user")).to_have_count(0)
     expect(last_bot(page)).to_contain_text("您好")
     expect(page.get_by_label("您的问题")).to_be_focused()
@@ -312,6 +286,7 @@ def test_staff_login_search_copy_tickets_logout(product, open_page):
     expect(page).to_have_url(product.web_url + "/staff/login")
     staff_login(page, "wrong-password!")
     expect(page.get_by_role("alert")).to_have_text("用户名或密码不正确。")
+    assert_accessible(page, "the staff login page with an error")
     staff_login(page, STAFF_PASSWORD)
     expect(page).to_have_url(product.web_url + "/staff")
     expect(page.get_by_text(STAFF_USER, exact=True)).to_be_visible()
@@ -336,6 +311,12 @@ def test_staff_login_search_copy_tickets_logout(product, open_page):
     row = page.get_by_role("row").filter(has_text=ticket)
     expect(row).to_contain_text("市民想当面办理补卡，请回电")
     expect(row).to_contain_text("web")
+    # The tickets' table scrolls sideways in a narrow window: its region takes the focus.
+    region = page.get_by_role("region", name="待处理的转人工工单")
+    expect(region).to_have_attribute("tabindex", "0")
+    assert_accessible(page, "the staff console with answers and tickets")
+    page.set_viewport_size({"width": 480, "height": 800})
+    assert_accessible(page, "the staff console in a narrow window")
 
     page.goto(product.web_url + "/staff/login")  # logged in already: back to the lookup
     expect(page).to_have_url(product.web_url + "/staff")
@@ -356,6 +337,7 @@ def test_legal_reference_and_english_staff_page(product, open_page):
     expect(first.get_by_role("heading", level=3)).to_contain_text("1.")
     expect(first.locator(".st-legal").first).to_contain_text("Legal basis")
     expect(first.locator(".st-answer").first).to_have_attribute("lang", "en")
+    assert_accessible(page, "the staff console in English")
 
 
 # --- when something is down -----------------------------------------------------------------------
@@ -376,6 +358,7 @@ def test_the_widget_says_when_the_assistant_is_unavailable(web_alone, open_page)
     expect(alert).to_contain_text("助手暂时无法使用，请稍后再试。")
     expect(alert.get_by_role("button", name="重试")).to_be_visible()
     expect(page.locator(".hd-typing")).to_be_hidden()
+    assert_accessible(page, "the widget saying the assistant is unavailable")
 
 
 def test_the_staff_page_says_when_the_backend_is_down_and_searches_by_keywords(web_alone, open_page):
@@ -386,3 +369,5 @@ def test_the_staff_page_says_when_the_backend_is_down_and_searches_by_keywords(w
     page.keyboard.press("Enter")
     expect(page.locator("#search-status")).to_contain_text("关键词检索 · 问答模型暂时不可用")
     expect(page.locator(".st-result").first.locator(".st-score")).to_have_text(re.compile(r"关键词得分 \d+\.\d\d"))
+    expect(page.locator("#queue-status")).to_have_text("转人工服务暂时无法访问，正在重试…")
+    assert_accessible(page, "the staff console with the backend down")

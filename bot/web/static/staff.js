@@ -1,6 +1,9 @@
-/* The staff pages: the login form (/staff/login) and the FAQ lookup with the
- * open handoff tickets (/staff). Labels follow the browser's language; all
- * server text goes into the DOM through textContent. */
+/* The staff pages: the login form (/staff/login) and the console (/staff): the
+ * FAQ lookup and the open handoff tickets here, the live hand-over queue and
+ * conversation in staff_handoffs.js, which uses what this file shares as
+ * window.HelpdeskStaff (the labels, the API call, the login's CSRF token).
+ * Labels follow the browser's language; all server text goes into the DOM
+ * through textContent. */
 (function () {
   "use strict";
 
@@ -9,7 +12,7 @@
       loginTitle: "工作人员登录", username: "用户名", password: "密码", login: "登录",
       wrongCredentials: "用户名或密码不正确。", missing: "请输入用户名和密码。",
       throttled: "登录失败次数过多，请在 {minutes} 分钟后再试。", loginFailed: "暂时无法登录，请稍后再试。",
-      appTitle: "社保卡知识库查询", logout: "退出登录", searchHeading: "查找答案", question: "市民的问题",
+      appTitle: "社保卡工作台", logout: "退出登录", searchHeading: "查找答案", question: "市民的问题",
       showFirst: "先显示", langAuto: "按问题语言", search: "搜索", refresh: "刷新",
       searching: "正在查找…", noResults: "没有找到匹配的答案，请换个说法。",
       found: "找到 {count} 条答案（{method}）。", methodModel: "由问答模型排序", plusKeywords: "，其后为关键词检索的相关答案",
@@ -26,13 +29,40 @@
       source_text: "原始资料（补办社保卡问答原文）",
       measures_article_16: "《社会保障卡管理办法》第十六条",
       national_service: "全国统一公共服务（12333 热线、电子社保卡）",
-      general_practice: "一般做法（非原始资料；细节以当地规定为准）"
+      general_practice: "一般做法（非原始资料；细节以当地规定为准）",
+      // The live hand-over (staff_handoffs.js).
+      liveHeading: "实时转人工", queueHeading: "排队与接入中的对话", sound: "提示音",
+      queueEmpty: "目前没有等待人工服务的市民。", queueCount: "{waiting} 位等待，{claimed} 位接入中。",
+      queueUnavailable: "转人工服务暂时无法访问，正在重试…",
+      newRequest: "新的转人工请求：{number}（{channel}，{language}）", newRequests: "{count} 位市民正在等待人工服务",
+      waiting: "等待中", claimedBadge: "接入中", callbackBadge: "待回电", closedBadge: "已结束",
+      waitedFor: "已等待 {time}", talkingFor: "已接入 {time}", position: "第 {n} 位",
+      claimedByMe: "由我处理", claimedBy: "由 {name} 处理",
+      claim: "接入", open: "打开", claimFailed: "未能接入：{reason}", alreadyClaimed: "该对话已被其他工作人员接入。",
+      channel_web: "网页", channel_wechat: "微信",
+      verified: "已核验：{holder}", notVerified: "身份未核验",
+      callbackPhone: "回电号码：{phone}", callbackNone: "市民未留联系方式", summary: "问题摘要",
+      conversationTitle: "对话 {number}", transcriptLabel: "对话记录 {number}",
+      fromCitizen: "市民", fromBot: "助手", fromStaff: "工作人员",
+      transcriptEmpty: "还没有消息。", transcriptUnavailable: "暂时无法读取对话，正在重试…",
+      replyLabel: "回复市民", sendReply: "发送", replySent: "已发送。", replyEmpty: "请先输入回复。",
+      replyHint: "回车发送，Shift+回车换行",
+      notClaimedByYou: "只有接入这个对话的工作人员才能回复。", handoffClosed: "这个对话已经结束。",
+      wechatRefused: "微信未能送达（错误码 {errcode}）：{message}", sendFailed: "发送失败，请重试。",
+      suggestHeading: "知识库答案", suggestLabel: "在知识库中查找", suggestSearch: "查找",
+      suggestNone: "没有找到匹配的答案。", suggestFailed: "查找失败，请稍后再试。",
+      insert: "插入", inserted: "已插入回复框，可修改后发送。",
+      handBack: "交回智能助手", outcomeLabel: "结果", closeHandoff: "结束服务",
+      outcome_resolved: "已解决", outcome_referred_to_counter: "已引导到窗口办理", outcome_callback_needed: "需要回电",
+      outcome_unresolved: "未解决", outcome_no_reply: "市民未回复",
+      handedBack: "已交回智能助手。", closedAs: "服务已结束（{outcome}）。", releaseFailed: "操作失败，请重试。",
+      readOnly: "只读：{reason}", readOnlyOther: "由其他工作人员处理", readOnlyWaiting: "尚未接入"
     },
     en: {
       loginTitle: "Staff login", username: "Username", password: "Password", login: "Log in",
       wrongCredentials: "Wrong username or password.", missing: "Enter your username and password.",
       throttled: "Too many failed logins. Try again in {minutes} minutes.", loginFailed: "Cannot log in right now; try again later.",
-      appTitle: "Social security card FAQ lookup", logout: "Log out", searchHeading: "Find an answer",
+      appTitle: "Social security card staff console", logout: "Log out", searchHeading: "Find an answer",
       question: "The citizen's question", showFirst: "Show first", langAuto: "Language of the question",
       search: "Search", refresh: "Refresh", searching: "Searching…",
       noResults: "No matching answer; try other words.", found: "{count} answers ({method}).",
@@ -50,7 +80,33 @@
       source_text: "the source text (the reissue FAQ article)",
       measures_article_16: "Article 16 of the Measures on the Administration of Social Security Cards",
       national_service: "a national public service (the 12333 hotline, the electronic card)",
-      general_practice: "general practice (not in the source text; local rules decide the details)"
+      general_practice: "general practice (not in the source text; local rules decide the details)",
+      liveHeading: "Live help", queueHeading: "Waiting and claimed conversations", sound: "Sound alert",
+      queueEmpty: "Nobody is waiting for a member of staff.", queueCount: "{waiting} waiting, {claimed} claimed.",
+      queueUnavailable: "The hand-over service is unavailable; retrying…",
+      newRequest: "New request for a person: {number} ({channel}, {language})", newRequests: "{count} citizens are waiting for a person",
+      waiting: "Waiting", claimedBadge: "Claimed", callbackBadge: "Call back", closedBadge: "Closed",
+      waitedFor: "waiting {time}", talkingFor: "claimed {time} ago", position: "place {n}",
+      claimedByMe: "yours", claimedBy: "claimed by {name}",
+      claim: "Claim", open: "Open", claimFailed: "Could not claim: {reason}", alreadyClaimed: "Another member of staff has claimed this conversation.",
+      channel_web: "web", channel_wechat: "WeChat",
+      verified: "Verified: {holder}", notVerified: "Identity not verified",
+      callbackPhone: "Call back on {phone}", callbackNone: "The citizen left no contact", summary: "Summary",
+      conversationTitle: "Conversation {number}", transcriptLabel: "Transcript of {number}",
+      fromCitizen: "Citizen", fromBot: "Assistant", fromStaff: "Staff",
+      transcriptEmpty: "No messages yet.", transcriptUnavailable: "The conversation cannot be read right now; retrying…",
+      replyLabel: "Reply to the citizen", sendReply: "Send", replySent: "Sent.", replyEmpty: "Type a reply first.",
+      replyHint: "Enter sends, Shift+Enter adds a line",
+      notClaimedByYou: "Only the member of staff who claimed this conversation can reply.", handoffClosed: "This conversation has ended.",
+      wechatRefused: "WeChat did not deliver it (errcode {errcode}): {message}", sendFailed: "Sending failed; try again.",
+      suggestHeading: "Knowledge base answers", suggestLabel: "Look up in the knowledge base", suggestSearch: "Find",
+      suggestNone: "No matching answer.", suggestFailed: "The lookup failed; try again later.",
+      insert: "Insert", inserted: "Inserted in the reply box: edit it, then send.",
+      handBack: "Hand back to the bot", outcomeLabel: "Outcome", closeHandoff: "Close",
+      outcome_resolved: "Resolved", outcome_referred_to_counter: "Referred to a service counter", outcome_callback_needed: "Call back needed",
+      outcome_unresolved: "Not resolved", outcome_no_reply: "No reply from the citizen",
+      handedBack: "Handed back to the bot.", closedAs: "Closed ({outcome}).", releaseFailed: "That did not work; try again.",
+      readOnly: "Read only: {reason}", readOnlyOther: "another member of staff has it", readOnlyWaiting: "not claimed yet"
     }
   };
 
@@ -231,15 +287,17 @@
 
   function loadTickets() {
     var table = document.getElementById("tickets");
+    // The table and the scrollable region around it (a tab stop) are shown together.
+    var show = function (visible) { table.hidden = !visible; table.parentNode.hidden = !visible; };
     var body = table.querySelector("tbody");
     var status = document.getElementById("tickets-status");
     status.textContent = t("loading");
     api("GET", "/api/staff/tickets").then(function (r) {
       body.textContent = "";
       if (r.status === 401) { toLogin(); return; }
-      if (r.status !== 200) { table.hidden = true; status.textContent = t("ticketsUnavailable"); return; }
+      if (r.status !== 200) { show(false); status.textContent = t("ticketsUnavailable"); return; }
       var tickets = r.data.tickets || [];
-      table.hidden = !tickets.length;
+      show(tickets.length > 0);
       status.textContent = tickets.length ? t("ticketsCount", { count: tickets.length }) : t("noTickets");
       tickets.forEach(function (ticket) {
         var row = el("tr");
@@ -250,14 +308,25 @@
         });
         body.appendChild(row);
       });
-    }, function () { table.hidden = true; status.textContent = t("ticketsUnavailable"); });
+    }, function () { show(false); status.textContent = t("ticketsUnavailable"); });
+  }
+
+  // The login: {username, csrf_token}, once (the hand-over console waits for it too).
+  var mePromise = null;
+  function me() {
+    if (!mePromise) {
+      mePromise = api("GET", "/api/staff/me").then(function (r) {
+        if (r.status !== 200) { toLogin(); return new Promise(function () {}); }
+        csrfToken = r.data.csrf_token;
+        return r.data;
+      });
+    }
+    return mePromise;
   }
 
   function staffPage() {
-    api("GET", "/api/staff/me").then(function (r) {
-      if (r.status !== 200) { toLogin(); return; }
-      csrfToken = r.data.csrf_token;
-      document.getElementById("staff-user").textContent = r.data.username;
+    me().then(function (login) {
+      document.getElementById("staff-user").textContent = login.username;
     });
     document.getElementById("search-form").addEventListener("submit", search);
     document.getElementById("tickets-refresh").addEventListener("click", loadTickets);
@@ -267,6 +336,8 @@
     document.getElementById("q").focus();
     loadTickets();
   }
+
+  window.HelpdeskStaff = { LANG: LANG, t: t, el: el, api: api, me: me, toLogin: toLogin, formatTime: formatTime };
 
   function init() {
     localize();

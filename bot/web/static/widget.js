@@ -2,9 +2,17 @@
  *
  * Talks only to the page's own origin (data-api-base may prefix the paths):
  * POST /api/chat/sessions, GET /api/chat/history, POST /api/chat/messages,
- * DELETE /api/chat/sessions ("new chat"), with the signed session id in
- * X-Chat-Session. Every piece of text from the
+ * GET /api/chat/updates (long poll), DELETE /api/chat/sessions ("new chat"),
+ * with the signed session id in X-Chat-Session. Every piece of text from the
  * server goes into the DOM through textContent, never as HTML.
+ *
+ * A hand-over to a person: every answer carries `handoff` (null, or
+ * {"id", "status": "waiting"|"claimed", "position", "staff"}). While it is
+ * not null a banner says where the citizen is (in the queue, or who joined),
+ * with a button that sends a leave phrase, and the widget long-polls
+ * /api/chat/updates?after=<messages it has> for what staff and the bot add.
+ * Messages written by a member of staff (`from: "staff"`) are marked as from
+ * a person, in sight and for screen readers.
  */
 (function () {
   "use strict";
@@ -25,14 +33,23 @@
       assistant: "助手",
       typing: "助手正在输入…",
       restart: "新对话",
-      restartLabel: "开始新的对话",
       welcome: "您好！我是社保卡智能助手。您可以问我补办、激活、使用社保卡的问题，比如“补办的社保卡需要重新激活吗？”",
       unavailable: "助手暂时无法使用，请稍后再试。",
       retry: "重试",
       tooLong: "消息太长了，请控制在" + MAX_CHARS + "个字以内。",
       empty: "请先输入您的问题。",
       tooFast: "消息发送得太快了，请稍等片刻再发。",
-      quickReplies: "可选回复"
+      quickReplies: "可选回复",
+      restartHint: "结束这次对话，开始新的对话",
+      staff: "工作人员",
+      queueNext: "正在为您转接人工，您是下一位",
+      queueAhead: "正在为您转接人工，前面还有 {n} 位",
+      queueWaiting: "正在为您转接人工，请稍候",
+      joined: "工作人员 {name} 已接入",
+      joinedNoName: "工作人员已接入",
+      backToBot: "回到智能助手",
+      leavePhrase: "回到智能助手",
+      staffPlaceholder: "请输入要发给工作人员的消息"
     },
     en: {
       title: "Social security card assistant",
@@ -45,16 +62,29 @@
       assistant: "Assistant",
       typing: "The assistant is typing…",
       restart: "New chat",
-      restartLabel: "Start a new conversation",
       welcome: "Hello! I'm the social security card assistant. Ask me about reissuing, activating or using your card, for example “Does a reissued card need to be activated?”",
       unavailable: "The assistant is unavailable at the moment. Please try again.",
       retry: "Try again",
       tooLong: "That message is too long: please keep it under " + MAX_CHARS + " characters.",
       empty: "Please type your question first.",
       tooFast: "You are sending messages very quickly; please wait a moment.",
-      quickReplies: "Suggested replies"
+      quickReplies: "Suggested replies",
+      restartHint: "End this conversation and start a new one",
+      staff: "Staff member",
+      queueNext: "Connecting you to a member of staff: you are next",
+      queueAhead: "Connecting you to a member of staff: {n} ahead of you",
+      queueWaiting: "Connecting you to a member of staff; please wait",
+      joined: "A member of staff has joined ({name})",
+      joinedNoName: "A member of staff has joined",
+      backToBot: "Back to the bot",
+      leavePhrase: "back to the bot",
+      staffPlaceholder: "Type your message to the member of staff"
     }
   };
+
+  var POLL_RETRY_MS = 3000; // after a failed long poll
+  var MAX_UNCONFIRMED = 500;
+  var STOP = -1;
 
   function browserLanguage() {
     var langs = navigator.languages && navigator.languages.length ? navigator.languages : [navigator.language || "zh"];
@@ -66,6 +96,20 @@
     if (className) node.className = className;
     if (text !== undefined && text !== null) node.textContent = text;
     return node;
+  }
+
+  function format(text, values) {
+    return String(text).replace(/\{(\w+)\}/g, function (_, name) { return name in values ? values[name] : ""; });
+  }
+
+  // A text as the tracker store keeps it may have its numbers masked (110105********002X):
+  // compare without digits, masks and spaces.
+  function loose(text) {
+    return String(text || "").replace(/[\s\dxX*＊]/g, "");
+  }
+
+  function shown(message) {
+    return message && (message.text || (message.buttons && message.buttons.length));
   }
 
   // The session id with when it was last used and how long the server lets it
@@ -104,9 +148,23 @@
     this.idle = 1800; // seconds; the server says how long when it issues a session
     this.pending = false;
     this.lastFailed = null;
+    this.resetConversation();
     this.build();
     this.start();
   }
+
+  // What the widget knows of the conversation on the server.
+  Widget.prototype.resetConversation = function () {
+    this.handoff = null;     // null, or {"id", "status", "position", "staff"}
+    this.count = 0;          // how many messages the server's conversation had when it last said
+    this.seen = {};          // ids of the server's messages shown
+    this.unconfirmed = [];   // messages shown from a turn's answer, not yet seen in an update: {from, text}
+    this.linger = 0;         // long polls still to make after the hand-over ended (its last words)
+    this.pollRun = (this.pollRun || 0) + 1; // a long-poll loop runs while its number is the current one
+    this.polling = false;
+    if (this.pollAbort) this.pollAbort.abort();
+    this.pollAbort = null;
+  };
 
   Widget.prototype.build = function () {
     var t = this.t, self = this;
@@ -122,11 +180,24 @@
     titles.appendChild(title);
     titles.appendChild(el("p", "hd-subtitle", t.subtitle));
     header.appendChild(titles);
+    // The visible text is the button's name (WCAG 2.5.3); the longer hint is its description.
     var restart = el("button", "hd-restart", t.restart);
     restart.type = "button";
-    restart.setAttribute("aria-label", t.restartLabel);
+    restart.title = t.restartHint;
     restart.addEventListener("click", function () { self.restart(); });
     header.appendChild(restart);
+
+    // The hand-over banner: always in the page (a live region must exist before it
+    // speaks), empty and flat while no person is involved.
+    this.banner = el("div", "hd-handoff");
+    this.bannerText = el("p", "hd-handoff-text");
+    this.bannerText.setAttribute("role", "status");
+    this.leaveButton = el("button", "hd-leave", t.backToBot);
+    this.leaveButton.type = "button";
+    this.leaveButton.hidden = true;
+    this.leaveButton.addEventListener("click", function () { self.send(t.leavePhrase, t.leavePhrase); });
+    this.banner.appendChild(this.bannerText);
+    this.banner.appendChild(this.leaveButton);
 
     this.log = el("div", "hd-log");
     this.log.setAttribute("role", "log");
@@ -179,6 +250,7 @@
     });
 
     box.appendChild(header);
+    box.appendChild(this.banner);
     box.appendChild(this.log);
     box.appendChild(this.typing);
     box.appendChild(this.error);
@@ -187,24 +259,29 @@
     this.root.appendChild(box);
   };
 
-  Widget.prototype.request = function (method, path, body) {
+  // options: signal (to abort a long poll); poll (a long poll is not a use of the
+  // session: the stored last use is left as it is); session (an ending one, not the current).
+  Widget.prototype.request = function (method, path, body, options) {
     var self = this;
+    options = options || {};
+    var session = options.session || this.session;
     var headers = { "Accept": "application/json" };
-    if (this.session) headers["X-Chat-Session"] = this.session;
+    if (session) headers["X-Chat-Session"] = session;
     if (body !== undefined) headers["Content-Type"] = "application/json";
     return fetch(this.api + path, {
       method: method,
       headers: headers,
       body: body === undefined ? undefined : JSON.stringify(body),
       credentials: "same-origin",
-      cache: "no-store"
+      cache: "no-store",
+      signal: options.signal
     }).then(function (response) {
       return response.json().catch(function () { return {}; }).then(function (data) {
-        return { status: response.status, data: data };
+        return { status: response.status, data: data, headers: response.headers };
       });
     }).then(function (r) {
       // Every answer carries the id re-signed as used now: keep the latest.
-      if (r.status === 200 && typeof r.data.session === "string" && self.session) {
+      if (r.status === 200 && typeof r.data.session === "string" && self.session && !options.poll && !options.session) {
         self.session = r.data.session;
         storage.set(self.session, self.idle);
       }
@@ -241,11 +318,10 @@
       }
       if (r.status !== 200) throw new Error("history");
       var messages = r.data.messages || [];
-      if (!messages.length) self.welcome();
-      messages.forEach(function (m) {
-        if (m.from === "user") self.addUser(m.text);
-        else self.addBot(m);
-      });
+      if (!messages.some(shown)) self.welcome();
+      self.receive(messages);
+      self.count = messages.length;
+      self.setHandoff(r.data.handoff);
     });
   };
 
@@ -253,14 +329,25 @@
     this.showError(error && error.message === "tooFast" ? this.t.tooFast : this.t.unavailable, null);
   };
 
-  // "New chat" ends the session on the server too (its id is refused from now on), then starts another.
+  // "New chat" ends the session on the server too (its id is refused from now on), then starts
+  // another. A citizen waiting for or talking to a person leaves first, so staff are not left
+  // talking to nobody.
   Widget.prototype.restart = function () {
-    var self = this;
-    var ending = this.session
-      ? this.request("DELETE", "/api/chat/sessions").catch(function () { return null; })
-      : Promise.resolve(null);
+    var self = this, old = this.session, held = !!this.handoff;
+    var nothing = function () { return null; };
     this.session = null;
     storage.clear();
+    var ending = Promise.resolve(null);
+    if (old && held) {
+      ending = this.request("POST", "/api/chat/messages", { message: this.t.leavePhrase }, { session: old }).catch(nothing);
+    }
+    if (old) {
+      ending = ending.then(function () {
+        return self.request("DELETE", "/api/chat/sessions", undefined, { session: old }).catch(nothing);
+      });
+    }
+    this.resetConversation();
+    this.renderBanner();
     this.log.textContent = "";
     this.hideError();
     ending.then(function () { return self.newSession(); })
@@ -305,6 +392,135 @@
     this.scroll();
   };
 
+  // A message a member of staff wrote: a person, said in words (read first by a
+  // screen reader, and seen above the bubble) and shown apart from the assistant's.
+  Widget.prototype.addStaff = function (message) {
+    var row = el("div", "hd-msg hd-staff");
+    var who = el("p", "hd-from");
+    var icon = el("span", "hd-person");
+    icon.setAttribute("aria-hidden", "true");
+    who.appendChild(icon);
+    who.appendChild(document.createTextNode(this.t.staff + (message.staff ? " " + message.staff : "")));
+    who.appendChild(el("span", "hd-visually-hidden", this.lang === "zh" ? "：" : ": "));
+    row.appendChild(who);
+    row.appendChild(el("p", "hd-bubble", message.text));
+    this.log.appendChild(row);
+    this.scroll();
+  };
+
+  Widget.prototype.addMessage = function (message) {
+    if (message.from === "user") this.addUser(message.text);
+    else if (message.from === "staff") this.addStaff(message);
+    else this.addBot(message);
+  };
+
+  // What this widget showed from a turn's answer (or typed): an update that brings it
+  // again (with an id) is not shown twice.
+  Widget.prototype.remember = function (from, text) {
+    this.unconfirmed.push({ from: from, text: text });
+    if (this.unconfirmed.length > MAX_UNCONFIRMED) this.unconfirmed.shift();
+  };
+
+  // The server's message is one this widget showed already from a turn: the first
+  // unconfirmed one of the same sender and text (numbers may be masked now); else the
+  // oldest unconfirmed one when it is from the same sender (a text the tracker store
+  // redacted otherwise). Those before it were taken back (a rewind): forgotten.
+  Widget.prototype.confirm = function (message) {
+    if (message.from === "staff") return false;
+    var i, list = this.unconfirmed;
+    for (i = 0; i < list.length; i++) {
+      if (list[i].from === message.from && loose(list[i].text) === loose(message.text)) {
+        list.splice(0, i + 1);
+        return true;
+      }
+    }
+    if (list.length && list[0].from === message.from) {
+      list.shift();
+      return true;
+    }
+    return false;
+  };
+
+  // Messages from the server (the history, an update), oldest first: each shown once.
+  Widget.prototype.receive = function (messages) {
+    var self = this;
+    messages.forEach(function (m) {
+      if (!shown(m)) return;
+      if (m.id) {
+        if (self.seen[m.id]) return;
+        self.seen[m.id] = true;
+      }
+      if (self.confirm(m)) return;
+      self.addMessage(m);
+    });
+  };
+
+  Widget.prototype.setHandoff = function (handoff) {
+    var was = this.handoff;
+    this.handoff = handoff && (handoff.status === "waiting" || handoff.status === "claimed") ? handoff : null;
+    if (was && !this.handoff) this.linger = 1; // the bot's words on the end may still be on their way
+    this.renderBanner();
+    if (this.handoff || this.linger > 0) this.startPolling();
+  };
+
+  Widget.prototype.renderBanner = function () {
+    var t = this.t, h = this.handoff, text = "";
+    if (h && h.status === "claimed") {
+      text = h.staff ? format(t.joined, { name: h.staff }) : t.joinedNoName;
+    } else if (h) {
+      text = typeof h.position !== "number" ? t.queueWaiting
+        : h.position <= 1 ? t.queueNext : format(t.queueAhead, { n: h.position - 1 });
+    }
+    if (this.bannerText.textContent !== text) this.bannerText.textContent = text;
+    this.banner.className = "hd-handoff" + (h ? " hd-handoff-on hd-handoff-" + h.status : "");
+    this.leaveButton.hidden = !h;
+    this.input.placeholder = h ? t.staffPlaceholder : t.placeholder;
+  };
+
+  // The long poll: while a person holds the conversation (and once more after), ask
+  // for the messages after the ones this widget has; the server answers as soon as
+  // there are any or the conversation changes. It pauses while a turn runs.
+  Widget.prototype.startPolling = function () {
+    if (this.polling || this.pending || !this.session) return;
+    this.polling = true;
+    var self = this, run = ++this.pollRun;
+    var next = function () {
+      if (run !== self.pollRun) return;
+      if (!self.handoff && self.linger <= 0) { self.polling = false; return; }
+      if (!self.handoff) self.linger--;
+      var controller = typeof AbortController === "function" ? new AbortController() : null;
+      self.pollAbort = controller;
+      self.request("GET", "/api/chat/updates?after=" + self.count, undefined,
+                   { signal: controller ? controller.signal : undefined, poll: true }).then(function (r) {
+        if (run !== self.pollRun) return STOP;
+        if (r.status === 200) {
+          self.receive(r.data.messages || []);
+          self.unconfirmed = []; // this poll started after the last turn ended: it had them all
+          if (typeof r.data.count === "number") self.count = r.data.count;
+          self.setHandoff(r.data.handoff);
+          return 0;
+        }
+        if (r.status === 403) return STOP; // the session is over; the next message starts another
+        if (r.status === 429) return Math.max(1, parseInt(r.headers.get("Retry-After") || "5", 10)) * 1000;
+        return POLL_RETRY_MS;
+      }, function () {
+        return run === self.pollRun ? POLL_RETRY_MS : STOP;
+      }).then(function (wait) {
+        if (run !== self.pollRun) return;
+        if (wait === STOP) { self.polling = false; return; }
+        setTimeout(next, wait);
+      });
+    };
+    next();
+  };
+
+  Widget.prototype.stopPolling = function () {
+    this.pollRun++;
+    this.polling = false;
+    if (this.pollAbort) this.pollAbort.abort();
+    this.pollAbort = null;
+  };
+
   Widget.prototype.showError = function (text, retry) {
     var self = this;
     this.error.textContent = "";
@@ -334,45 +550,61 @@
   };
 
   // Sends `payload`, showing `shown` as the user's message; false if a turn is still running.
-  Widget.prototype.send = function (payload, shown, isRetry) {
+  Widget.prototype.send = function (payload, shownText, isRetry) {
     var self = this;
     if (this.pending) return false;
     this.pending = true;
+    this.stopPolling(); // a turn and a long poll never overlap: the poll after the turn sees it whole
     this.hideError();
-    if (!isRetry) this.addUser(shown);
-    this.typing.hidden = false;
+    if (!isRetry) {
+      this.addUser(shownText);
+      this.remember("user", shownText);
+    }
+    this.typing.hidden = !!this.handoff; // a person answers in their own time
     this.log.setAttribute("aria-busy", "true");
     this.sendButton.setAttribute("aria-disabled", "true");
+    var run = this.pollRun;
     var ensureSession = this.session ? Promise.resolve() : this.newSession();
     var attempt = function (again) {
       return self.request("POST", "/api/chat/messages", { message: payload }).then(function (r) {
         if (r.status === 403 && again) {
           storage.clear();
+          self.resetConversation();
+          self.renderBanner();
+          run = self.pollRun;
           return self.newSession().then(function () { return attempt(false); });
         }
         return r;
       });
     };
     ensureSession.then(function () { return attempt(true); }).then(function (r) {
+      if (run !== self.pollRun) return; // "new chat" meanwhile: this answer belongs to the old one
       if (r.status === 200) {
-        (r.data.messages || []).forEach(function (m) { self.addBot(m); });
+        (r.data.messages || []).forEach(function (m) {
+          if (!shown(m)) return;
+          self.addBot(m);
+          self.remember("bot", m.text);
+        });
+        self.pending = false;
+        self.setHandoff(r.data.handoff);
       } else if (r.status === 413) {
         self.showError(self.t.tooLong, null);
       } else if (r.status === 422) {
         self.showError(self.t.empty, null);
       } else if (r.status === 429) {
-        self.showError(self.t.tooFast, { payload: payload, shown: shown });
+        self.showError(self.t.tooFast, { payload: payload, shown: shownText });
       } else {
-        self.showError(self.t.unavailable, { payload: payload, shown: shown });
+        self.showError(self.t.unavailable, { payload: payload, shown: shownText });
       }
     }).catch(function () {
-      self.showError(self.t.unavailable, { payload: payload, shown: shown });
+      self.showError(self.t.unavailable, { payload: payload, shown: shownText });
     }).then(function () {
       self.pending = false;
       self.typing.hidden = true;
       self.log.removeAttribute("aria-busy");
       self.sendButton.removeAttribute("aria-disabled");
       self.scroll();
+      if (self.handoff || self.linger > 0) self.startPolling(); // also after a failed turn
     });
     return true;
   };
