@@ -53,6 +53,17 @@ def latest_intent(tracker: Tracker) -> tuple:
     return intent.get("name"), float(intent.get("confidence") or 0.0)
 
 
+def said_this_turn(tracker: Tracker, words: str) -> bool:
+    """The bot said exactly `words` since the latest user message (a form's
+    validation that already asked again: the prompt is not said twice)."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return False
+        if event.get("event") == "bot" and event.get("text") == words:
+            return True
+    return False
+
+
 def mentions_password(text: str) -> bool:
     """A password or PIN typed with digits: warned about and discarded."""
     return pii.mentions_password(text) and bool(re.search(r"\d{4,}", text))

@@ -30,7 +30,7 @@ from actions import backend_client as backend
 from actions.conversation import (
     asks_to_correct_name, backend_client, channel_of, count_failure, language, language_before_latest_message,
     latest_intent, latest_text,
-    mentions_password, verified,
+    mentions_password, said_this_turn, verified,
 )
 from actions.messages import say, text as message_text
 from bot.privacy import pii, sealed, slots
@@ -55,14 +55,6 @@ def _taken_by_a_rule(tracker: Tracker, value) -> bool:
         return False
     return value is None or (confidence >= 0.7 and not _DIGITS.search(latest_text(tracker)))
 
-
-def _said_this_turn(tracker: Tracker, words: Text) -> bool:
-    for event in reversed(tracker.events):
-        if event.get("event") == "user":
-            return False
-        if event.get("event") == "bot" and event.get("text") == words:
-            return True
-    return False
 
 
 
@@ -222,7 +214,7 @@ class ValidateVerifyIdentityForm(FormValidationAction):
         return {slots.HOLDER_NAME: "-", slots.ID_NUMBER_MASKED: "-", slots.SMS_CODE: "failed"}
 
 
-class _AskFor(Action):
+class AskForSlot(Action):
     """Asks for one of the form's slots (the words: actions/messages.yml)."""
 
     slot: Text = ""
@@ -233,21 +225,21 @@ class _AskFor(Action):
 
     async def run(self, dispatcher, tracker: Tracker, domain) -> List[EventType]:
         lang = language(tracker)
-        if any(_said_this_turn(tracker, message_text(key, lang)) for key in (f"not_a_{self.slot}", *self.also_asked_by)):
+        if any(said_this_turn(tracker, message_text(key, lang)) for key in (f"not_a_{self.slot}", *self.also_asked_by)):
             return []  # the validation just said what is needed (and how to leave): not twice
         # The code prompt names no phone: the backend gives no hint of the phone on file.
         say(dispatcher, f"ask_{self.slot}", language(tracker))
         return []
 
 
-class ActionAskHolderName(_AskFor):
+class ActionAskHolderName(AskForSlot):
     slot = slots.HOLDER_NAME
 
 
-class ActionAskIdNumber(_AskFor):
+class ActionAskIdNumber(AskForSlot):
     slot = slots.ID_NUMBER_MASKED
     also_asked_by = ("phone_not_id",)
 
 
-class ActionAskSmsCode(_AskFor):
+class ActionAskSmsCode(AskForSlot):
     slot = slots.SMS_CODE

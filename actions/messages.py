@@ -7,7 +7,7 @@ language is said in the default language (bot.text.DEFAULT_LANGUAGE).
 """
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 import yaml
 from rasa_sdk.executor import CollectingDispatcher
@@ -41,8 +41,11 @@ def buttons(key: str, language: str) -> List[Dict[str, str]]:
     return _in(language, _messages()[key].get("buttons") or {}) or []
 
 
-def say(dispatcher: CollectingDispatcher, key: str, language: str, **fields: Any) -> None:
-    dispatcher.utter_message(text=text(key, language, **fields), buttons=buttons(key, language))
+def say(dispatcher: CollectingDispatcher, key: str, language: str, custom: Optional[Dict[str, Any]] = None,
+        **fields: Any) -> None:
+    """The message `key` with its buttons; `custom`: a payload for the channel, never shown
+    (a hand-over's `{"handoff": {...}}`, which the web process and WeChat read)."""
+    dispatcher.utter_message(text=text(key, language, **fields), buttons=buttons(key, language), json_message=custom)
 
 
 def templates(language: str) -> List[str]:

@@ -36,17 +36,24 @@ def test_every_name_is_a_slot_and_every_slot_has_a_name():
     assert slots.REQUESTED_SLOT in rasas_own  # Rasa adds it for the forms
     in_domain = domain_slots() | {slots.REQUESTED_SLOT}
     assert set(NAMES.values()) == in_domain
-    for group in (slots.PERSONAL_SLOTS, slots.SECRET_SLOTS, slots.SECRET_PROMPTS, slots.IDENTITY_FORM):
+    for group in (slots.PERSONAL_SLOTS, slots.SECRET_SLOTS, slots.SECRET_PROMPTS, slots.IDENTITY_FORM,
+                  slots.CALLBACK_FORM, slots.YES_NO_SLOTS):
         assert set(group) <= in_domain
     assert not slots.SECRET_FIELDS & in_domain  # a secret that became a slot belongs in SECRET_SLOTS
     assert slots.SECRET_SLOTS <= slots.PERSONAL_SLOTS and slots.SECRET_PROMPTS <= slots.PERSONAL_SLOTS
+    assert not slots.YES_NO_SLOTS & slots.PERSONAL_SLOTS
 
 
 def test_every_slot_a_form_asks_the_user_for_is_personal():
-    forms = yaml.safe_load(DOMAIN_FILE.read_text(encoding="utf-8"))["forms"]
+    """...but a yes or a no (the consent to a call back), which says nothing about the person."""
+    domain = yaml.safe_load(DOMAIN_FILE.read_text(encoding="utf-8"))
+    forms = domain["forms"]
     assert tuple(forms["verify_identity_form"]["required_slots"]) == slots.IDENTITY_FORM
+    assert tuple(forms["callback_form"]["required_slots"]) == slots.CALLBACK_FORM
     for name, form in forms.items():
-        assert set(form["required_slots"]) <= slots.PERSONAL_SLOTS, name
+        assert set(form["required_slots"]) <= slots.PERSONAL_SLOTS | slots.YES_NO_SLOTS, name
+    for name in slots.YES_NO_SLOTS:
+        assert domain["slots"][name]["type"] == "bool", name
 
 
 # --- a whole verification on the real action server and backend ---------------------------------

@@ -13,10 +13,11 @@ from bot.tracker_store import redact_user_text, redacted_events
 TICKET = "HD-20261202-0003"
 
 
-@pytest.mark.parametrize("key", ["handoff_opened", "handoff_already_open"])
+@pytest.mark.parametrize("key", ["handoff_queued", "handoff_queued_first", "handoff_with_staff",
+                                 "handoff_callback_open", "callback_recorded", "callback_no_contact"])
 @pytest.mark.parametrize("language", ["zh", "en"])
 def test_the_stored_handoff_message_keeps_the_ticket_number(key, language):
-    said = message_text(key, language, ticket_number=TICKET)
+    said = message_text(key, language, ticket_number=TICKET, position=3, ahead=2, phone_masked="138****5678")
     assert TICKET in said
     events = [ActionExecuted("action_listen"), UserUttered("转人工" if language == "zh" else "talk to a person"),
               ActionExecuted("action_human_handoff"), BotUttered(said, {"buttons": None})]

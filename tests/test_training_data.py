@@ -13,10 +13,14 @@ from bot.core.paths import ROOT
 from bot.nlu.answer_guard import exact_key
 from bot.nlu.normalizer import normalize_text
 
-# Every FAQ topic of the knowledge base and every intent of the domain: the
-# labels the training data and the held-out sets must use, and nothing else.
+# Every FAQ topic of the knowledge base and every intent of the domain a user
+# can say: the labels the training data and the held-out sets must use, and
+# nothing else. An EXTERNAL_ intent is never said: another process triggers it
+# through Rasa's trigger_intent (a hand-over's status change), so it has no examples.
+EXTERNAL = "EXTERNAL_"
 _DOMAIN_INTENTS = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))["intents"]
-LABELS = {f"faq/{key}" for key in knowledge_base.load()} | {i for i in _DOMAIN_INTENTS if i != "faq"}
+LABELS = {f"faq/{key}" for key in knowledge_base.load()} | {
+    i for i in _DOMAIN_INTENTS if i != "faq" and not i.startswith(EXTERNAL)}
 
 
 def training_examples():

@@ -5,13 +5,17 @@ too (a 24-hour hotline; live help switched off).
 
 A bad value is refused when read (ValueError naming the setting), so a typo
 stops the process at start rather than silently closing the queue.
+
+HANDOFF_WAIT_MINUTES (how long a citizen waits in the queue before being
+offered a call back) is read here too: `wait_minutes()`.
 """
 from __future__ import annotations
 
 import datetime as dt
 import re
 from dataclasses import dataclass
-from typing import List, Optional, Tuple
+from functools import lru_cache
+from typing import List, Mapping, Optional, Tuple
 from zoneinfo import ZoneInfo
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -30,6 +34,28 @@ class StaffHours:
         local = (when or dt.datetime.now(dt.timezone.utc)).astimezone(SHANGHAI)
         minute = local.hour * 60 + local.minute
         return any(start <= minute < end for start, end in self.spans[local.weekday()])
+
+    @property
+    def never(self) -> bool:
+        """No live help at any time (`never`)."""
+        return not any(self.spans)
+
+    def groups(self) -> List[Tuple[int, int, Tuple[Tuple[int, int], ...]]]:
+        """(first weekday, last weekday, spans) for each run of consecutive days
+        with the same hours, closed days left out: what a citizen is told
+        (`Mon-Fri 09:00-17:00; Sat 09:00-12:00`); worded by the actions."""
+        runs: List[Tuple[int, int, Tuple[Tuple[int, int], ...]]] = []
+        for day, spans in enumerate(self.spans):
+            if spans and runs and runs[-1][1] == day - 1 and runs[-1][2] == spans:
+                runs[-1] = (runs[-1][0], day, spans)
+            elif spans:
+                runs.append((day, day, spans))
+        return runs
+
+
+def clock(minute: int) -> str:
+    """09:00 for 540; 24:00 for the end of the day."""
+    return f"{minute // 60:02d}:{minute % 60:02d}"
 
 
 def _minutes(hours: str, minutes: str, text: str) -> int:
@@ -69,3 +95,25 @@ def parse(text: str) -> StaffHours:
     if not any(week):
         raise ValueError("HANDOFF_HOURS is empty: give hours like `Mon-Fri 09:00-17:00`, or `never`")
     return StaffHours(tuple(tuple(sorted(d)) for d in week), cleaned)
+
+
+@lru_cache(maxsize=8)
+def _parsed(text: str) -> StaffHours:
+    return parse(text)
+
+
+def configured(environ: Optional[Mapping[str, str]] = None) -> StaffHours:
+    """HANDOFF_HOURS as set (bot/core/settings.py); ValueError when malformed."""
+    from bot.core.settings import resolved
+
+    return _parsed(resolved(dict(environ) if environ is not None else None)["HANDOFF_HOURS"])
+
+
+def wait_minutes(environ: Optional[Mapping[str, str]] = None) -> int:
+    """HANDOFF_WAIT_MINUTES as set: a whole number of minutes, at least 1."""
+    from bot.core.settings import resolved
+
+    text = resolved(dict(environ) if environ is not None else None)["HANDOFF_WAIT_MINUTES"].strip()
+    if not text.isdigit() or int(text) < 1:
+        raise ValueError(f"HANDOFF_WAIT_MINUTES: {text!r} is not a whole number of minutes (1 or more)")
+    return int(text)

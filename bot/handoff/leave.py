@@ -14,11 +14,12 @@ _BACK_TO_BOT_ZH = re.compile(
     r"|(?:退出|结束|取消)(?:排队|人工|人工服务|人工客服)(?:吧|了)*"
 )
 _BACK_TO_BOT_EN = re.compile(
-    r"(?:(?:ok|okay|please|i want to|i'd like to|let me)\s+)*"
+    r"(?:(?:ok|okay|please|i\s+want\s+to|i\s?d\s+like\s+to|i\s+would\s+like\s+to|let\s+me)\s+)*"
     r"(?:(?:go\s+)?back\s+to\s+(?:the\s+)?(?:bot|assistant|chatbot)|leave\s+(?:the\s+)?queue|"
-    r"(?:i\s+)?(?:don'?t|do\s+not)\s+need\s+(?:a\s+)?(?:person|human|agent)(?:\s+any\s*more)?|talk\s+to\s+the\s+bot)"
+    r"(?:i\s+)?(?:don\s?t|do\s+not)\s+need\s+(?:a\s+)?(?:person|human|agent)(?:\s+any\s*more)?|talk\s+to\s+the\s+bot)"
     r"(?:\s+(?:please|now|thanks|thank\s+you))*"
 )
+# Punctuation, the apostrophe among it ("don't" is matched as "don t"), becomes a space.
 _PUNCTUATION = re.compile(r"[\s,.!?;:~，。！？；：、…～\"'“”‘’()（）]+")
 
 

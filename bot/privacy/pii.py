@@ -256,6 +256,13 @@ def looks_like_phone_number(text: Optional[str]) -> bool:
     return bool(_MOBILE.fullmatch(_fold(text or "")))
 
 
+def mobile_number(text: Optional[str]) -> Optional[str]:
+    """The 11 digits of a mainland mobile number as typed (+86, separators,
+    full-width digits), or None: what a call back may be given."""
+    folded = _fold(text or "")
+    return re.sub(r"\D", "", folded)[-11:] if _MOBILE.fullmatch(folded) else None
+
+
 def mask_name(name: str) -> str:
     """张* / 王*明 / J*** S****: the first character (and the last of a
     three-or-more-character Chinese name) kept."""
