@@ -19,8 +19,6 @@ audit rows carry the staff username and the masked phone, never message text.
 from __future__ import annotations
 
 import datetime as dt
-import re
-import unicodedata
 from typing import Any, Dict, List, Optional
 
 from sqlalchemy import select, update
@@ -42,7 +40,7 @@ from bot.backend.service import (
     queue_position,
     utcnow,
 )
-from bot.privacy.pii import looks_like_phone_number, mask_phone
+from bot.privacy.pii import mask_phone, mobile_number
 
 DEFAULT_OUTCOME = {"bot": "back_to_bot", "closed": "resolved"}
 STAFF_CHANNEL = "staff"  # the audit channel of what staff do
@@ -226,18 +224,6 @@ def record_message(session: Session, handoff_id: int, staff: str, now: Optional[
     audit(session, "handoff_message_sent", STAFF_CHANNEL, ticket_subject(ticket), now,
           ticket_number=ticket.ticket_number, staff=staff)
     return 201, {"handoff": _view(session, ticket)}
-
-
-_NOT_DIGIT = re.compile(r"\D")
-
-
-def mobile_number(typed: str) -> Optional[str]:
-    """The 11 digits of a mainland mobile number as typed (+86, separators,
-    full-width digits), or None."""
-    if not looks_like_phone_number(typed):
-        return None
-    digits = _NOT_DIGIT.sub("", unicodedata.normalize("NFKC", typed))
-    return digits[-11:]
 
 
 def invalid_phone() -> DomainError:
