@@ -1,6 +1,7 @@
 """The web process's sanic app: pages, the chat API, the staff lookup."""
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from sanic import Sanic
@@ -8,6 +9,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.db import Database
+from bot.handoff.client import HandoffClient
 from bot.http.app import new_app
 from bot.http.blocking import DatabaseWork
 from bot.http.errors import JsonErrorHandler
@@ -15,11 +17,14 @@ from bot.http.json import json_response
 from bot.web.chat import add_chat_routes
 from bot.web.config import (
     BACKEND_TIMEOUT_SECONDS,
+    HANDOFF_SWEEP_SECONDS,
     MAX_BODY_BYTES,
     RASA_TIMEOUT_SECONDS,
     WebConfig,
 )
 from bot.web.faq_search import FaqSearch
+from bot.web.handoff_state import HandoffState
+from bot.web.handoff_sweep import HandoffSweep
 from bot.web.http import WEB_ERROR_MESSAGES, add_security_headers
 from bot.web.pages import add_page_routes
 from bot.web.rasa_client import RasaClient
@@ -47,17 +52,32 @@ def create_app(cfg: WebConfig, db: Database, name: str = "helpdesk_web") -> Sani
     add_page_routes(app)
     state = open_state(cfg.redis_url)
     limiter = Limiter(state, cfg.secret_key, factor=cfg.chat_limit_factor)
-    add_chat_routes(app, ChatSessions(cfg.secret_key, cfg.chat_idle_minutes * 60), rasa, limiter)
-    add_staff_routes(app, cfg, StaffGuard(cfg, staff_db), FaqSearch(rasa), tickets)
+    handoff_client = HandoffClient(cfg.backend_url, cfg.backend_token, BACKEND_TIMEOUT_SECONDS)
+    handoffs = HandoffState(handoff_client, state, limiter.opaque)
+    add_chat_routes(app, ChatSessions(cfg.secret_key, cfg.chat_idle_minutes * 60), rasa, limiter, handoffs)
+    add_staff_routes(app, cfg, StaffGuard(cfg, staff_db), FaqSearch(rasa), tickets, handoffs, rasa)
+    sweep = HandoffSweep(handoff_client, rasa, handoffs, cfg.handoff_wait_minutes)
+    tasks = []
+
+    @app.listener("after_server_start")
+    async def _start_sweep(app_, loop) -> None:
+        tasks.append(loop.create_task(sweep.run(HANDOFF_SWEEP_SECONDS)))
 
     @app.get("/health")
     async def health(request: Request) -> HTTPResponse:
         return json_response({"status": "ok"})
 
+    @app.listener("before_server_stop")
+    async def _stop_sweep(app_, loop) -> None:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
     @app.listener("after_server_stop")
     async def _stop(app_, loop) -> None:
         await rasa.close()
         await tickets.close()
+        await handoff_client.close()
         await state.close()
         staff_db.close()
         db.dispose()

@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 
 from bot.core.local_secrets import setting_or_local_secret
 from bot.core.settings import resolved
+from bot.handoff.hours import wait_minutes
 
 WEB_SECRET_FILE = "web_secret_key"  # in var/secrets/ when WEB_SECRET_KEY is empty
 
@@ -28,6 +29,13 @@ LOGIN_FAILURE_WINDOW_SECONDS = 60 * 60
 
 RASA_TIMEOUT_SECONDS = 30.0  # a turn may call the action server and the backend
 BACKEND_TIMEOUT_SECONDS = 5.0
+
+# The widget's long poll (GET /api/chat/updates): how long it waits for a
+# change, and how often it looks at the conversation's version counter.
+LONG_POLL_SECONDS = 20.0
+LONG_POLL_CHECK_SECONDS = 0.3
+MAX_STAFF_MESSAGE_CHARS = 2000  # one staff message
+HANDOFF_SWEEP_SECONDS = 15.0  # how often waiting hand-overs are checked for HANDOFF_WAIT_MINUTES
 
 
 class ConfigError(RuntimeError):
@@ -51,6 +59,7 @@ class WebConfig:
     chat_idle_minutes: int
     chat_limit_factor: int
     redis_url: str  # "" : limits and ended sessions in this process only
+    handoff_wait_minutes: int  # a live hand-over nobody claimed this long is offered a call back instead
 
 
 def _positive_int(env: Dict[str, str], name: str, high: int) -> int:
@@ -77,6 +86,13 @@ def _origin(value: str) -> str:
     return f"{parts.scheme}://{parts.netloc.lower()}"
 
 
+def _wait_minutes(environ: Optional[Dict[str, str]]) -> int:
+    try:
+        return wait_minutes(environ)
+    except ValueError as error:
+        raise ConfigError(str(error)) from None
+
+
 def load_config(environ: Optional[Dict[str, str]] = None) -> WebConfig:
     env = resolved(environ)
     return WebConfig(
@@ -95,4 +111,5 @@ def load_config(environ: Optional[Dict[str, str]] = None) -> WebConfig:
         chat_idle_minutes=_positive_int(env, "CHAT_IDLE_MINUTES", 60 * 24),
         chat_limit_factor=_positive_int(env, "CHAT_LIMIT_FACTOR", 1_000_000),
         redis_url=env["REDIS_URL"],
+        handoff_wait_minutes=_wait_minutes(environ),
     )

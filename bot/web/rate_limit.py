@@ -40,6 +40,9 @@ class Rule:
 TOO_FAST = "Too many messages in a short time; wait a moment."
 SESSION_TURNS = Rule("session-turns", MESSAGES_PER_MINUTE, BURST, "too_many_messages", TOO_FAST)
 ADDRESS_TURNS = Rule("address-turns", 120, 60, "too_many_messages", TOO_FAST)
+# The long poll (GET /api/chat/updates): the widget asks again at once after
+# each answer, i.e. a few times a minute, more while staff and citizen talk.
+SESSION_POLLS = Rule("session-polls", 60, 30, "too_many_requests", "Too many requests in a short time; wait a moment.")
 NEW_SESSIONS = Rule("new-sessions", 1, 20, "too_many_sessions",
                     "Too many new chats from your network in a short time; wait a moment.")
 

@@ -1,5 +1,8 @@
-"""What web replicas must agree on: token buckets (bot/web/rate_limit.py) and
-chat sessions ended by "new chat" (bot/web/chat.py).
+"""What web replicas must agree on: token buckets (bot/web/rate_limit.py),
+chat sessions ended by "new chat" (bot/web/chat.py), marks that a conversation
+has had a hand-over to a person, and each such conversation's version counter
+(bot/web/handoff_state.py: bumped by whoever appends to the conversation, the
+long poll GET /api/chat/updates watches it).
 
 With REDIS_URL set it lives in Redis, so every web process behind the load
 balancer counts the same buckets; without it, in this process (one web
@@ -7,7 +10,8 @@ process, as `make run` starts). Keys are opaque: callers pass HMACs, never an
 address or a session id in clear.
 
 If Redis cannot be reached the web process keeps serving (limits not applied,
-ended sessions not known) and logs a warning: a Redis outage must not take the
+ended sessions not known, versions read as 0: a long poll then waits its
+whole time and the widget's next poll catches up) and logs a warning: a Redis outage must not take the
 chat down with it.
 """
 from __future__ import annotations
@@ -21,6 +25,7 @@ log = logging.getLogger("bot.web.shared_state")
 
 PREFIX = "helpdesk:web:"
 MAX_TRACKED = 100_000  # in-process: keys remembered; the least recently used are forgotten first
+VERSION_SECONDS = 24 * 60 * 60  # a version counter is forgotten a day after its last bump
 
 # A token bucket, atomically: refill by elapsed time, take one token if there
 # is one. Returns "" when allowed, else the seconds until a token is back (as
@@ -51,6 +56,7 @@ class MemoryState:
     def __init__(self) -> None:
         self.buckets: "OrderedDict[str, tuple]" = OrderedDict()  # key -> (tokens, at)
         self.marks: Dict[str, float] = {}  # key -> until
+        self.versions: "OrderedDict[str, int]" = OrderedDict()  # key -> version
 
     async def take(self, key: str, rate: float, burst: int, now: float) -> Optional[float]:
         tokens, at = self.buckets.pop(key, (float(burst), now))
@@ -68,6 +74,18 @@ class MemoryState:
 
     async def marked(self, key: str) -> bool:
         return self.marks.get(key, 0.0) > time.time()
+
+    async def bump(self, key: str) -> int:
+        """The key's version counter plus one (the new version)."""
+        version = self.versions.pop(key, 0) + 1
+        self.versions[key] = version
+        if len(self.versions) > MAX_TRACKED:
+            self.versions.popitem(last=False)
+        return version
+
+    async def version(self, key: str) -> int:
+        """The key's version counter: 0 until bumped."""
+        return self.versions.get(key, 0)
 
     async def close(self) -> None:
         pass
@@ -101,6 +119,23 @@ class RedisState:
         except Exception as error:
             log.warning("redis unavailable to check a session: %s", type(error).__name__)
             return False
+
+    async def bump(self, key: str) -> int:
+        try:
+            async with self.redis.pipeline(transaction=True) as pipe:
+                version, _ = await pipe.incr(PREFIX + key).expire(PREFIX + key, VERSION_SECONDS).execute()
+            return int(version)
+        except Exception as error:
+            log.warning("redis unavailable to bump a version: %s", type(error).__name__)
+            return 0
+
+    async def version(self, key: str) -> int:
+        try:
+            value = await self.redis.get(PREFIX + key)
+        except Exception as error:
+            log.warning("redis unavailable to read a version: %s", type(error).__name__)
+            return 0
+        return int(value) if value else 0
 
     async def close(self) -> None:
         await self.redis.close()

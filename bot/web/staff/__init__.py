@@ -7,4 +7,5 @@
   logins     login sessions (server-side rows, expiry) and the failed-login throttle
   guard      the login cookie and CSRF checks, as blueprint middleware
   routes     /staff, /staff/login, /api/staff/..., /api/faq/search: one blueprint per resource
+  handoffs   /api/staff/handoffs...: the live hand-over queue, claim, transcript, messages, release
 """

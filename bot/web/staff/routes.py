@@ -8,9 +8,11 @@
     POST /api/faq/search    {"q", "lang": "zh"|"en"?} -> ranked topics (bot.web.faq_search); a   faq_search
                             POST so that a citizen's question never is in a URL (proxy logs keep URLs)
     GET  /api/staff/tickets                -> {"tickets": [...]} (503 when the backend is down)   staff_tickets
+    GET/POST /api/staff/handoffs...        live hand-overs: queue, claim, transcript, messages,   staff_handoffs
+                                           release (bot/web/staff/handoffs.py)
 
 staff_login is open (same-origin POSTs only); staff_page needs a login; the
-three API blueprints form one group that needs a login (and same-origin POSTs).
+API blueprints form one group that needs a login (and same-origin POSTs).
 """
 from __future__ import annotations
 
@@ -26,11 +28,14 @@ from bot.http.middleware import on_request
 from bot.text import LANGUAGES, is_clean_text
 from bot.web.config import MAX_QUERY_CHARS, WebConfig
 from bot.web.faq_search import FaqSearch
+from bot.web.handoff_state import HandoffState
 from bot.web.http import client_address, json_body
 from bot.web.pages import page
 from bot.web.staff import logins
 from bot.web.staff.accounts import normalize_username
+from bot.web.rasa_client import RasaClient
 from bot.web.staff.guard import COOKIE, StaffGuard
+from bot.web.staff.handoffs import handoffs_blueprint
 from bot.web.tickets import TicketSource, TicketsUnavailable
 
 log = logging.getLogger("bot.web.staff")
@@ -143,9 +148,11 @@ def tickets_blueprint(tickets: TicketSource) -> Blueprint:
     return bp
 
 
-def add_staff_routes(app: Sanic, cfg: WebConfig, guard: StaffGuard, search: FaqSearch, tickets: TicketSource) -> None:
+def add_staff_routes(app: Sanic, cfg: WebConfig, guard: StaffGuard, search: FaqSearch, tickets: TicketSource,
+                     handoffs: HandoffState, rasa: RasaClient) -> None:
     app.blueprint(login_blueprint(cfg, guard))
     app.blueprint(page_blueprint(guard))
-    staff_api = Blueprint.group(session_blueprint(guard), search_blueprint(search), tickets_blueprint(tickets))
+    staff_api = Blueprint.group(session_blueprint(guard), search_blueprint(search), tickets_blueprint(tickets),
+                                handoffs_blueprint(handoffs.client, rasa, handoffs, guard))
     on_request(staff_api, guard.login_required)
     app.blueprint(staff_api)
