@@ -96,7 +96,7 @@ def handoff(browser, url: str, user: str, password: str, out: Path) -> None:
         item.get_by_role("button", name=re.compile("^接入")).click()
         expect(banner).to_contain_text("已接入", timeout=60_000)
         ask(citizen, "我的卡丢了，补办要带什么材料？")
-        suggestion = console.locator(".st-suggestion").first
+        suggestion = console.locator(".st-suggestion").filter(has_text="身份证").first
         expect(suggestion).to_be_visible(timeout=60_000)
         suggestion.get_by_role("button", name=re.compile("^插入")).click()
         reply = console.get_by_label("回复市民")

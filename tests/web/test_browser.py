@@ -312,7 +312,7 @@ def test_staff_login_search_copy_tickets_logout(product, open_page):
     expect(row).to_contain_text("市民想当面办理补卡，请回电")
     expect(row).to_contain_text("web")
     # The tickets' table scrolls sideways in a narrow window: its region takes the focus.
-    region = page.get_by_role("region", name="待处理的转人工工单")
+    region = page.get_by_role("region", name="工单表格")
     expect(region).to_have_attribute("tabindex", "0")
     assert_accessible(page, "the staff console with answers and tickets")
     page.set_viewport_size({"width": 480, "height": 800})

@@ -34,7 +34,8 @@ AudioScheduledSourceNode.prototype.start = function (...args) { window.__chimes 
 def live_product(tmp_path_factory):
     """The product with staff on duty at any hour (HANDOFF_HOURS=always), so a request
     for a person is queued whatever the clock says; its own backend, so the hand-overs
-    per address of other modules do not count here."""
+    per address of other modules do not count here (the backend opens at most 5 an hour
+    per address, and every test talks from 127.0.0.1: this module opens 4)."""
     running = start_product(tmp_path_factory.mktemp("product-handoff-browser"),
                             HANDOFF_HOURS="always", HANDOFF_WAIT_MINUTES="30")
     yield running
@@ -164,6 +165,10 @@ def test_a_member_of_staff_takes_over_a_chat_in_chinese(live_product, open_page)
     expect(citizen.locator(".hd-user .hd-bubble")).to_have_text(["转人工", "我的卡丢了，补办要带什么材料？"])
     expect(staff_messages(citizen).locator(".hd-bubble")).to_have_text([answer])
     expect(last_bot(citizen)).to_contain_text("已接入")
+    # So does the member of staff: the conversation they hold opens again.
+    staff.reload()
+    expect(transcript.locator(".st-line-staff")).to_contain_text("还有别的问题吗？")
+    expect(reply).to_be_editable()
     reply.fill("请问您的卡是什么时候丢的？")
     with sent(staff) as response:
         staff.get_by_role("button", name="发送", exact=True).click()
@@ -191,6 +196,7 @@ def test_a_member_of_staff_takes_over_a_chat_in_english(live_product, open_page)
     staff = open_console(open_page, url, locale="en-GB")
     citizen = open_page(url + "/", locale="en-US")
 
+    ask(citizen, "How do I replace a lost card?")
     ask(citizen, "I want to talk to a person")
     expect(last_bot(citizen)).to_contain_text("You are in the queue for a member of staff")
     ticket = ticket_in(citizen)
@@ -203,6 +209,9 @@ def test_a_member_of_staff_takes_over_a_chat_in_english(live_product, open_page)
     item.get_by_role("button", name=f"Claim {ticket}").click()
     expect(banner(citizen)).to_have_text(f"A member of staff has joined ({STAFF_SHOWN})", timeout=LIVE)
     expect(last_bot(citizen)).to_contain_text("A member of staff")
+    # The knowledge base is looked up with the question the citizen asked before asking for a person.
+    expect(staff.get_by_label("Look up in the knowledge base")).to_have_value("How do I replace a lost card?")
+    expect(staff.locator(".st-suggestion").first).to_be_visible()
 
     ask(citizen, "How long does a replacement card take?")
     transcript = staff.get_by_role("log", name=f"Transcript of {ticket}")
@@ -222,7 +231,7 @@ def test_a_member_of_staff_takes_over_a_chat_in_english(live_product, open_page)
     citizen.reload()
     expect(banner(citizen)).to_have_text(f"A member of staff has joined ({STAFF_SHOWN})")
     expect(citizen.locator(".hd-user .hd-bubble")).to_have_text(
-        ["I want to talk to a person", "How long does a replacement card take?"])
+        ["How do I replace a lost card?", "I want to talk to a person", "How long does a replacement card take?"])
     expect(staff_messages(citizen)).to_have_count(1)
     ask(citizen, "Yes please")
     expect(transcript).to_contain_text("Yes please", timeout=LIVE)

@@ -21,7 +21,7 @@
       copyFailed: "复制失败，请手动选择文字", searchFailed: "查询失败，请稍后再试。", tooLong: "问题最多 500 个字。",
       sessionEnded: "登录已过期，请重新登录。",
       ticketsHeading: "待处理的转人工工单", ticketNumber: "工单号", ticketTime: "时间", ticketChannel: "渠道",
-      ticketLanguage: "语言", ticketSummary: "摘要", ticketHolder: "持卡人", noTickets: "目前没有待处理的工单。",
+      ticketLanguage: "语言", ticketSummary: "摘要", ticketHolder: "持卡人", ticketsTable: "工单表格", noTickets: "目前没有待处理的工单。",
       ticketsCount: "共 {count} 个待处理工单。", ticketsUnavailable: "工单系统暂时无法访问，请稍后刷新。",
       noHolder: "未核验", langZh: "中文", langEn: "英文", loading: "正在加载…",
       source: "来源",
@@ -73,7 +73,7 @@
       copyFailed: "Copy failed; select the text instead", searchFailed: "The search failed; try again later.",
       tooLong: "A question has at most 500 characters.", sessionEnded: "Your login has expired; log in again.",
       ticketsHeading: "Open handoff tickets", ticketNumber: "Ticket", ticketTime: "Time", ticketChannel: "Channel",
-      ticketLanguage: "Language", ticketSummary: "Summary", ticketHolder: "Holder", noTickets: "No open tickets.",
+      ticketLanguage: "Language", ticketSummary: "Summary", ticketHolder: "Holder", ticketsTable: "Tickets table", noTickets: "No open tickets.",
       ticketsCount: "{count} open tickets.", ticketsUnavailable: "The ticket system is unavailable; refresh later.",
       noHolder: "not verified", langZh: "Chinese", langEn: "English", loading: "Loading…",
       source: "Source",
@@ -131,6 +131,8 @@
     document.documentElement.lang = LANG === "zh" ? "zh-CN" : "en";
     var nodes = document.querySelectorAll("[data-i18n]");
     for (var i = 0; i < nodes.length; i++) nodes[i].textContent = t(nodes[i].getAttribute("data-i18n"));
+    var labelled = document.querySelectorAll("[data-i18n-label]");
+    for (var j = 0; j < labelled.length; j++) labelled[j].setAttribute("aria-label", t(labelled[j].getAttribute("data-i18n-label")));
     document.title = LANG === "zh" ? document.title.split(" · ")[0] : document.title.split(" · ").pop();
   }
 

@@ -31,6 +31,7 @@
   var clockOffset = 0;      // server time minus this browser's (from the Date header), ms
   var known = {};           // ids of hand-overs seen waiting: a new one alerts
   var items = {};           // id -> {node, parts..., handoff}
+  var reopened = false;     // the first queue reopened the conversation this member of staff holds
   var openId = null;        // the conversation shown
   var openRun = 0;          // its polling loop's number
   var view = null;          // {handoff, transcript} of the open conversation
@@ -210,6 +211,12 @@
     setText($("queue-status"), handoffs.length ? t("queueCount", { waiting: waiting, claimed: claimed }) : t("queueEmpty"));
     document.title = (waiting ? "(" + waiting + ") " : "") + baseTitle;
     alertNew(fresh, waiting);
+    // After a reload, the conversation this member of staff holds is shown again.
+    if (!reopened && openId === null) {
+      reopened = true;
+      var held = handoffs.filter(mine)[0];
+      if (held) openConversation(held.id, false);
+    }
   }
 
   function pollQueue() {
@@ -329,7 +336,7 @@
     } else if (statusKind !== "error") {
       conversationStatus("", "");
     }
-    if (canReply) suggestFor(data.transcript || [], h.language);
+    if (canReply) suggestFor(data.transcript || [], h);
   }
 
   // The line under the transcript: what state the conversation is in, or what went wrong (kept
@@ -396,11 +403,25 @@
 
   // --- the knowledge base's answers, one click away ------------------------------------------------
 
-  function suggestFor(lines, lang) {
-    var latest = null;
-    for (var i = lines.length - 1; i >= 0; i--) {
-      if (lines[i].from === "user") { latest = lines[i].text; break; }
+  // The citizen's latest words, but not the request for a person itself (the citizen
+  // message just before the assistant's reply that names the ticket): that one says
+  // nothing the knowledge base could answer, the question before it may.
+  function latestQuestion(lines, ticketNumber) {
+    var queued = -1, request = -1, i;
+    for (i = 0; ticketNumber && i < lines.length; i++) {
+      if (lines[i].from === "bot" && lines[i].text.indexOf(ticketNumber) >= 0) { queued = i; break; }
     }
+    for (i = queued - 1; i >= 0; i--) {
+      if (lines[i].from === "user") { request = i; break; }
+    }
+    for (i = lines.length - 1; i >= 0; i--) {
+      if (lines[i].from === "user" && i !== request) return lines[i].text;
+    }
+    return null;
+  }
+
+  function suggestFor(lines, handoff) {
+    var latest = latestQuestion(lines, handoff.ticket_number);
     if (!latest || latest === lastCitizenText) return;
     lastCitizenText = latest;
     var box = $("suggest-q");
@@ -408,7 +429,7 @@
     if (box.value && box.value !== autoQuery) return;
     autoQuery = latest.slice(0, 500);
     box.value = autoQuery;
-    lookup(autoQuery, lang);
+    lookup(autoQuery, handoff.language);
   }
 
   function lookup(q, lang) {
