@@ -229,15 +229,19 @@ def test_a_conversation_taken_over_by_a_member_of_staff(product, wechat, url, ap
 
     # The follower answers the person, then leaves: the assistant says so and answers again.
     assert say(wechat, url, openid, "在火车站丢的") is None
+    personal_values.typed("11010519491231002X", "ID number")
+    assert say(wechat, url, openid, "身份证号11010519491231002X") is None
     assert say(wechat, url, openid, "算了") == message_text("handoff_left_by_citizen", "zh")
     closed = backend(product, "GET", f"/v1/handoffs/{handoff['id']}")["handoff"]
     assert (closed["status"], closed["outcome"]) == ("closed", "back_to_bot")
     assert say(wechat, url, openid, "补办的社保卡需要重新激活吗?").startswith("需要")
 
-    # The tracker store holds the whole conversation.
+    # The tracker store holds the whole conversation, redacted as always.
     said = [e["text"] for e in events_after(product, openid, "转人工")
             if e["event"] == "user" and not e["text"].startswith("EXTERNAL")]  # not the triggers
-    assert said == ["我的卡在外地丢了，能邮寄给我吗", "1", "在火车站丢的", "算了", "补办的社保卡需要重新激活吗?"]
+    assert said == ["我的卡在外地丢了，能邮寄给我吗", "1", "在火车站丢的", "身份证号110105********002X", "算了",
+                    "补办的社保卡需要重新激活吗?"]
+    assert not any("11010519491231002X" in text for text in product.stored_user_texts(openid))
 
 
 def test_staff_hands_back_and_nobody_came_in_time(product, wechat, url, api):

@@ -199,6 +199,6 @@ class Turns:
             logger.error("wechat: answer for user %s not delivered: %s", hashed(openid)[:12], type(error).__name__)
 
     async def drain(self) -> None:
-        """Waits for the turns still running (tests, shutdown)."""
+        """Waits for the turns and output-channel deliveries still running (tests, shutdown)."""
         while self._running:
             await asyncio.gather(*list(self._running), return_exceptions=True)
