@@ -1,8 +1,8 @@
 """The staff's hand-over API over HTTP: a web process with the real card
 backend and no Rasa (it is down: nothing can be announced in a chat), so
 what is tested is the web process's own part: the queue, two claims at once
-in one web process (exactly one wins), who may write and release, the audit
-log, the errors, the expiry sweep. The whole story with Rasa and the widget:
+in one web process and on two (exactly one wins), who may write and
+release, the audit log, the errors, the expiry sweep. The whole story with Rasa and the widget:
 test_handoff_api.py."""
 from __future__ import annotations
 
@@ -125,6 +125,33 @@ def test_two_claims_at_once_in_one_web_process_exactly_one_wins(web, backend, st
         winners.append(won["handoff"]["claimed_by"])
         assert staff.get(f"/api/staff/handoffs/{handoff_id}").status_code == 503  # no transcript without Rasa
     assert [d["staff"] for d in audited(backend, "handoff_claimed")][-len(ids):] == winners
+
+
+def test_two_claims_at_once_on_two_web_processes_exactly_one_wins(web, backend, tmp_path):
+    """Two web processes on one staff database and one backend (as behind a
+    load balancer): the backend's conditional UPDATE decides."""
+    second = start_web(tmp_path, web.db_url, BACKEND_URL=backend.url, BACKEND_SERVICE_TOKEN=backend.token)
+    # Logged in after the second start (which resets counter1's password, ending its sessions).
+    staff, other_staff = staff_client(web), staff_client(second, SECOND_STAFF)
+    try:
+        ids = [open_handoff(backend) for _ in range(6)]
+
+        async def race(handoff_id: int):
+            clients = [httpx.AsyncClient(base_url=url, headers=dict(c.headers), cookies=c.cookies, timeout=60)
+                       for url, c in ((web.url, staff), (second.url, other_staff))]
+            try:
+                return await asyncio.gather(*(c.post(f"/api/staff/handoffs/{handoff_id}/claim") for c in clients))
+            finally:
+                await asyncio.gather(*(c.aclose() for c in clients))
+
+        for handoff_id in ids:
+            answers = asyncio.run(race(handoff_id))
+            assert sorted(a.status_code for a in answers) == [200, 409], [a.text for a in answers]
+            assert next(a for a in answers if a.status_code == 409).json()["error"]["code"] == "already_claimed"
+    finally:
+        staff.close()
+        other_staff.close()
+        second.group.stop()
 
 
 def test_only_the_member_of_staff_holding_the_claim_writes_or_releases(web, backend, staff, other_staff):
