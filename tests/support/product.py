@@ -70,6 +70,9 @@ def product_environment(tmp_path: Path, **overrides) -> dict:
         WECHAT_APP_SECRET="test-wechat-app-secret",
         WECHAT_ENCODING_AES_KEY="abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG",
         WECHAT_API_BASE="http://127.0.0.1:9",  # refused; tests of the slow path start a local fake
+        # Staff on duty at any hour: a request for a person must not depend on when the tests run
+        # (tests of the hours and the call-back set their own).
+        HANDOFF_HOURS="always",
     )
     env.update(overrides)
     return env

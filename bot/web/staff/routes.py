@@ -1,18 +1,22 @@
 """The staff routes, one blueprint per resource, guarded by middleware (guard.py).
 
     GET  /staff/login                      the login page (303 to /staff when logged in)        staff_login
-    POST /api/staff/login   {"username", "password"} -> {"username", "csrf_token", "expires_at"} + cookie
+    POST /api/staff/login   {"username", "password"} -> the login (as /api/staff/me) + cookie
     GET  /staff                            the lookup page (303 to /staff/login without a login) staff_page
     POST /api/staff/logout  X-CSRF-Token   -> {"logged_out": true}                               staff_session
-    GET  /api/staff/me                     -> {"username", "csrf_token", "expires_at"}
+    GET  /api/staff/me                     -> {"username", "csrf_token", "expires_at", "role",
+                                               "display_name", "capabilities": [...]}
     POST /api/faq/search    {"q", "lang": "zh"|"en"?} -> ranked topics (bot.web.faq_search); a   faq_search
                             POST so that a citizen's question never is in a URL (proxy logs keep URLs)
     GET  /api/staff/tickets                -> {"tickets": [...]} (503 when the backend is down)   staff_tickets
     GET/POST /api/staff/handoffs...        live hand-overs: queue, claim, transcript, messages,   staff_handoffs
                                            release (bot/web/staff/handoffs.py)
+    /staff/accounts, /api/staff/accounts   the admin's accounts (account_routes.py)              staff_accounts
 
-staff_login is open (same-origin POSTs only); staff_page needs a login; the
-API blueprints form one group that needs a login (and same-origin POSTs).
+staff_login is open (same-origin POSTs only); staff_page needs a login; every
+API blueprint needs a login (and same-origin POSTs) and, but staff_session, a
+role that has its capability (roles.py: FAQ lookup, tickets and hand-overs:
+agent or admin; accounts: admin).
 """
 from __future__ import annotations
 
@@ -31,7 +35,8 @@ from bot.web.faq_search import FaqSearch
 from bot.web.handoff_state import HandoffState
 from bot.web.http import client_address, json_body
 from bot.web.pages import page
-from bot.web.staff import logins
+from bot.web.staff import logins, roles
+from bot.web.staff.account_routes import accounts_blueprint, accounts_page_blueprint
 from bot.web.staff.accounts import normalize_username
 from bot.web.rasa_client import RasaClient
 from bot.web.staff.guard import COOKIE, StaffGuard
@@ -43,7 +48,9 @@ log = logging.getLogger("bot.web.staff")
 
 def _login_view(login: logins.LoggedIn) -> dict:
     return {"username": login.username, "csrf_token": login.csrf_token,
-            "expires_at": login.expires_at.isoformat(timespec="seconds") + "Z"}
+            "expires_at": login.expires_at.isoformat(timespec="seconds") + "Z",
+            "role": login.role, "display_name": login.display_name,
+            "capabilities": roles.capabilities_of(login.role)}
 
 
 def login_blueprint(cfg: WebConfig, guard: StaffGuard) -> Blueprint:
@@ -152,7 +159,19 @@ def add_staff_routes(app: Sanic, cfg: WebConfig, guard: StaffGuard, search: FaqS
                      handoffs: HandoffState, rasa: RasaClient) -> None:
     app.blueprint(login_blueprint(cfg, guard))
     app.blueprint(page_blueprint(guard))
-    staff_api = Blueprint.group(session_blueprint(guard), search_blueprint(search), tickets_blueprint(tickets),
-                                handoffs_blueprint(handoffs.client, rasa, handoffs, guard))
-    on_request(staff_api, guard.login_required)
-    app.blueprint(staff_api)
+    app.blueprint(accounts_page_blueprint(guard))
+    # Each API blueprint needs a login, then (but staff_session) a role with
+    # its capability (roles.py). Both are the blueprint's own middleware, in
+    # this order: a group's middleware would run after the blueprint's.
+    needs = [
+        (session_blueprint(guard), None),
+        (search_blueprint(search), roles.FAQ_LOOKUP),
+        (tickets_blueprint(tickets), roles.HANDOFF),
+        (handoffs_blueprint(handoffs.client, rasa, handoffs, guard), roles.HANDOFF),
+        (accounts_blueprint(guard), roles.ACCOUNTS),
+    ]
+    for bp, capability in needs:
+        on_request(bp, guard.login_required)
+        if capability:
+            on_request(bp, guard.requires(capability))
+        app.blueprint(bp)
