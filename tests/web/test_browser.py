@@ -340,6 +340,29 @@ def test_legal_reference_and_english_staff_page(product, open_page):
     assert_accessible(page, "the staff console in English")
 
 
+def test_every_page_passes_axe_core(product, open_page):
+    """axe-core (tests/support/axe.py: no serious or critical violation) on every page as it
+    first shows, in Chinese and in English: the widget, the staff login, the console, and the
+    admin's accounts page, reached by the console's link (the account the product creates is an admin)."""
+    for locale, accounts in (("zh-CN", "账号管理"), ("en-GB", "Accounts")):
+        page = open_page(product.web_url + "/", locale=locale)
+        expect(last_bot(page)).to_be_visible()  # the welcome
+        assert_accessible(page, f"the widget ({locale})")
+        page.goto(product.web_url + "/staff/login")
+        assert_accessible(page, f"the staff login ({locale})")
+        page.locator("#username").fill(STAFF_USER)
+        page.locator("#password").fill(STAFF_PASSWORD)
+        page.locator("#login-form").get_by_role("button").click()
+        expect(page).to_have_url(product.web_url + "/staff")
+        expect(page.locator("#queue-status")).not_to_have_text(re.compile("正在加载|Loading"))
+        expect(page.locator("#tickets-status")).not_to_have_text(re.compile("^$|正在加载|Loading"))
+        assert_accessible(page, f"the staff console ({locale})")
+        page.get_by_role("link", name=accounts).click()
+        expect(page).to_have_url(product.web_url + "/staff/accounts")
+        expect(page.locator("#accounts")).to_contain_text(STAFF_USER)
+        assert_accessible(page, f"the accounts page ({locale})")
+
+
 # --- when something is down -----------------------------------------------------------------------
 
 @pytest.fixture(scope="module")

@@ -66,7 +66,7 @@
     if (node.textContent !== text) node.textContent = text;
   }
 
-  function visuallyHidden(text) { return el("span", "st-vh", text); }
+  function visuallyHidden(text) { return el("span", "st-visually-hidden", text); }
 
   // --- the chime ---------------------------------------------------------------------------------
 
