@@ -133,7 +133,12 @@ class ValidateCallbackForm(FormValidationAction):
 
     # --- validation -------------------------------------------------------------------------
 
+    # Rasa also hands the form the slots an action cleared in this turn (None)
+    # when it starts: nothing was typed, nothing to say.
+
     async def validate_callback_consent(self, value, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        if value is None:
+            return {}
         if value == NOT_A_VALUE:
             say(dispatcher, "not_a_callback_consent", language(tracker))
             return {slots.CALLBACK_CONSENT: None}
@@ -144,8 +149,8 @@ class ValidateCallbackForm(FormValidationAction):
         return {slots.CALLBACK_CONSENT: None}  # a password, discarded
 
     async def validate_callback_phone(self, value, dispatcher, tracker, domain) -> Dict[Text, Any]:
-        if sealed.is_sealed(value):  # already validated (Rasa validates every filled slot again)
-            return {slots.CALLBACK_PHONE: value}
+        if value is None or sealed.is_sealed(value):  # cleared, or validated already
+            return {}
         if value == LEAVE:
             return {slots.CALLBACK_CONSENT: False, slots.CALLBACK_PHONE: None}
         if value == NOT_A_VALUE:

@@ -171,7 +171,8 @@ _PARSE_DATA_KEPT = frozenset({"intent", "intent_ranking", "response_selector", "
 # that starts with "/" but is not one ("/李四 4405...") is text the user typed:
 # Rasa takes its first word for an intent name, so the name is masked too.
 _PAYLOAD = re.compile(r"^/[a-z0-9_]+(?:/[a-z0-9_]+)?(?:\{.*\})?$", re.DOTALL)
-_INTENT_NAME = re.compile(r"^[a-z0-9_]+(?:/[a-z0-9_]+)?$")
+# An intent's name; EXTERNAL_... the ones other processes trigger (a hand-over's status change).
+_INTENT_NAME = re.compile(r"^(?:EXTERNAL_)?[a-z0-9_]+(?:/[a-z0-9_]+)?$")
 
 
 def _intent_names_masked(value: Any) -> Any:

@@ -157,7 +157,9 @@ def play(story: Story, product: Conversation, sender: str) -> None:
         if text.startswith("/"):
             assert text in [payload for _, buttons in offered for _, payload in buttons], \
                 f"{where}: no button the user could press sends {text}; offered: {offered}"
-        replies = product.say(sender, text)
+        # A custom payload alone (a hand-over's {"handoff": {...}}) is for the channel, never shown;
+        # the REST channel sends it as a message of its own after the text it came with.
+        replies = [r for r in product.say(sender, text) if r.get("text") or r.get("buttons") or not r.get("custom")]
         events = product.events(sender)
         # The turn's events: its message (a new session's start may come first), then what it caused.
         at = next((i for i in range(seen, len(events)) if events[i]["event"] == "user"), None)
@@ -221,7 +223,8 @@ def _said_by_actions(before, events) -> List[Tuple[str, str, Dict[str, Any]]]:
             action = event["name"]
         elif event["event"] == "slot" and event["name"] == "language":
             language = event["value"]
-        elif event["event"] == "bot":
+        elif event["event"] == "bot" and (event.get("text") or (event.get("data") or {}).get("buttons")
+                                          or not (event.get("data") or {}).get("custom")):
             said.append((action, language, {"text": event.get("text"), "buttons": (event.get("data") or {}).get("buttons")}))
     return said
 

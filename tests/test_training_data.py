@@ -67,18 +67,29 @@ def test_heldout_set_covers_every_label_and_is_never_trained_on():
     assert not leaked
 
 
+_EXTERNAL_WITHOUT_EXAMPLES = re.compile(rf"The intent '{EXTERNAL}\w+' is listed in the domain file, but is not found "
+                                        r"in the NLU training data")
+
+
 def test_rasa_data_validate_reports_nothing():
+    # Not --fail-on-warnings: Rasa warns about every domain intent without NLU
+    # examples, the EXTERNAL_ ones too (they have none, LABELS above), and the
+    # flag makes that a failure. Every other warning is a UserWarning line
+    # (checked below), but story conflicts, which are logged: their all-clear is.
     result = subprocess.run(
-        [sys.executable, "-m", "rasa", "data", "validate", "--fail-on-warnings"],
+        [sys.executable, "-m", "rasa", "data", "validate"],
         cwd=ROOT, capture_output=True, text=True, timeout=300,
     )
-    assert result.returncode == 0, result.stdout + result.stderr
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "No story structure conflicts found." in output, output
     warnings = [
-        line for line in (result.stdout + result.stderr).splitlines()
+        line for line in output.splitlines()
         if "UserWarning" in line
         # Rasa 3.6 always warns so when a retrieval intent is declared in the
         # domain (as its docs ask): the importer merges `faq` in a second time.
         and "duplicated intents have been found across multiple domain files: faq" not in line
+        and not _EXTERNAL_WITHOUT_EXAMPLES.search(line)
     ]
     assert not warnings, "\n".join(warnings)
 
