@@ -164,11 +164,12 @@ def test_a_second_handoff_in_a_conversation_opens_nothing(product):
     before = len(open_tickets(product))
     with httpx.Client(base_url=product.web_url, timeout=60) as chat:
         chat.headers["X-Chat-Session"] = chat.post("/api/chat/sessions").json()["session"]
-        first = chat.post("/api/chat/messages", json={"message": "/human_handoff"}).json()["messages"]
-        number = re.search(r"HD-\d{8}-\d{4}", first[0]["text"]).group(0)
-        assert "已为您创建人工服务工单" in first[0]["text"]
-        again = chat.post("/api/chat/messages", json={"message": "/human_handoff"}).json()["messages"]
-        assert "已经在工作人员那里" in again[0]["text"] and number in again[0]["text"]
+        first = chat.post("/api/chat/messages", json={"message": "/human_handoff"}).json()
+        number = re.search(r"HD-\d{8}-\d{4}", first["messages"][0]["text"]).group(0)
+        assert "已为您转接人工客服" in first["messages"][0]["text"] and first["handoff"]["status"] == "waiting"
+        # The conversation is held now: asking again goes to the (future) member of staff, not to a new ticket.
+        again = chat.post("/api/chat/messages", json={"message": "/human_handoff"}).json()
+        assert again["messages"] == [] and again["handoff"]["id"] == first["handoff"]["id"]
     assert len(open_tickets(product)) == before + 1
     # The ticket knows its conversation and the client's address only as keyed hashes.
     path = product.env["BACKEND_DB_URL"].removeprefix("sqlite:///")
