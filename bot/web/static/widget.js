@@ -325,6 +325,24 @@
     });
   };
 
+  // The conversation has fewer messages than this widget counted (messages taken back, or
+  // the conversation started afresh): show it again as the server has it.
+  Widget.prototype.rebuild = function () {
+    var self = this, run = this.pollRun;
+    return this.request("GET", "/api/chat/history", undefined, { poll: true }).then(function (r) {
+      if (run !== self.pollRun) return;
+      if (r.status !== 200) throw new Error("history");
+      self.log.textContent = "";
+      self.seen = {};
+      self.unconfirmed = [];
+      var messages = r.data.messages || [];
+      if (!messages.some(shown)) self.welcome();
+      self.receive(messages);
+      self.count = messages.length;
+      self.setHandoff(r.data.handoff);
+    });
+  };
+
   Widget.prototype.sessionFailed = function (error) {
     this.showError(error && error.message === "tooFast" ? this.t.tooFast : this.t.unavailable, null);
   };
@@ -494,6 +512,9 @@
                    { signal: controller ? controller.signal : undefined, poll: true }).then(function (r) {
         if (run !== self.pollRun) return STOP;
         if (r.status === 200) {
+          if (typeof r.data.count === "number" && r.data.count < self.count) {
+            return self.rebuild().then(function () { return 0; }, function () { return POLL_RETRY_MS; });
+          }
           self.receive(r.data.messages || []);
           self.unconfirmed = []; // this poll started after the last turn ended: it had them all
           if (typeof r.data.count === "number") self.count = r.data.count;
