@@ -267,11 +267,17 @@ def test_the_citizen_leaves_the_queue_with_the_button(live_product, open_page):
 def test_staff_close_a_conversation_with_an_outcome(live_product, open_page):
     url = live_product.web_url
     staff = open_console(open_page, url)
+    late = open_console(open_page, url)  # another console, a moment too late
     citizen = open_page(url + "/")
     ask(citizen, "人工客服")
     ticket = ticket_in(citizen)
+    expect(queue_item(late, ticket)).to_be_visible()
+    late.route("**/api/staff/handoffs", lambda route: route.abort())  # its queue stops refreshing
     queue_item(staff, ticket).get_by_role("button", name=f"接入 {ticket}").click()
     expect(banner(citizen)).to_have_text(f"工作人员 {STAFF_SHOWN} 已接入", timeout=LIVE)
+    queue_item(late, ticket).get_by_role("button", name=f"接入 {ticket}").click()
+    expect(late.get_by_role("alert")).to_have_text("未能接入：该对话已被其他工作人员接入。")
+    expect(late.get_by_label("回复市民")).to_be_hidden()
 
     staff.get_by_label("结果").select_option(label="已引导到窗口办理")
     staff.get_by_role("button", name="结束服务").click()
