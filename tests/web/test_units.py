@@ -230,10 +230,11 @@ const fs = require("fs"), vm = require("vm");
 const [script, language, searchJson] = process.argv.slice(1);  // node -e: no script path in argv
 class Node {
   constructor(tag, text) { this.tagName = tag; this.children = []; this.attributes = {}; this.listeners = {};
-                           this.own = text || ""; this.className = ""; this.value = ""; this.hidden = false; }
+                           this.own = text || ""; this.className = ""; this.value = ""; this.hidden = false;
+                           this.parentNode = { hidden: false }; }
   get textContent() { return this.own + this.children.map((c) => c.textContent).join(""); }
   set textContent(v) { this.own = String(v); this.children = []; }
-  appendChild(child) { this.children.push(child); return child; }
+  appendChild(child) { this.children.push(child); child.parentNode = this; return child; }
   setAttribute(k, v) { this.attributes[k] = String(v); }
   getAttribute(k) { return k in this.attributes ? this.attributes[k] : null; }
   addEventListener(type, f) { (this.listeners[type] = this.listeners[type] || []).push(f); }
