@@ -23,7 +23,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import backend_client as backend
+from actions import backend_client as backend, suggestions
 from actions.conversation import backend_client, channel_of, clear, language, verification_token, verified
 from actions.messages import say, text
 from bot.handoff import hours
@@ -36,16 +36,18 @@ _STAFF_NAME_MAX = 32  # a masked display name (王**); anything longer is no nam
 
 
 def summary(tracker: Tracker, lang: str) -> str:
-    """The topics asked about (intents, FAQ topics), for the member of staff."""
+    """The topics asked about (FAQ topics and tasks, by their titles in the
+    citizen's language), for the member of staff: never what was typed."""
     topics = []
     for event in tracker.events:
         if event.get("event") == "user":
             parse = event.get("parse_data") or {}
-            intent = (parse.get("intent") or {}).get("name")
+            intent = (parse.get("intent") or {}).get("name") or ""
             if intent == "faq":
                 intent = (((parse.get("response_selector") or {}).get("faq") or {}).get("response") or {}).get("intent_response_key") or intent
-            if intent and intent not in topics and not intent.startswith(("nlu_", "EXTERNAL_")):
-                topics.append(intent)
+            name = suggestions.title(intent, lang) if intent != "human_handoff" else ""
+            if name and name not in topics:
+                topics.append(name)
     words = text("handoff_summary", lang, topics=", ".join(topics[-10:] or ["-"]))
     return words + (text("handoff_summary_verified", lang) if verified(tracker) else "")
 

@@ -57,6 +57,15 @@ def rank(parse_data: Dict[str, Any], language: str) -> List[Suggestion]:
     return sorted(suggestions, key=lambda s: s.score, reverse=True)
 
 
+def title(label: str, language: str) -> str:
+    """A topic's human-readable name: an FAQ topic's title, a task's button
+    title; "" for what is not a topic (small talk, fallbacks)."""
+    if label.startswith(FAQ_INTENT + "/"):
+        topic = knowledge_base.load().get(label.split("/", 1)[1])
+        return topic.entry(language).title if topic else ""
+    return messages.text(f"intent_{label}", language) if label in DIALOGUE_INTENTS else ""
+
+
 def buttons(parse_data: Dict[str, Any], language: str, limit: int = 2) -> List[Dict[str, str]]:
     """The "did you mean" buttons: the top `limit` candidates and "none of these"."""
     top = rank(parse_data, language)[:limit]

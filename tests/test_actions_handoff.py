@@ -23,6 +23,7 @@ from actions.backend_client import BackendClient
 from actions.callback import ActionAskCallbackConsent, ActionAskCallbackPhone, ActionSubmitCallback, ValidateCallbackForm
 from actions.handoff import ActionHandoffUpdate, ActionHumanHandoff
 from actions.messages import text as message_text
+from bot.core import knowledge_base
 from bot.core.paths import ROOT
 from bot.handoff import hours
 from bot.privacy import pii, sealed, slots
@@ -110,7 +111,13 @@ def backend_view(backend: Backend, handoff_id: int) -> dict:
 
 async def test_during_staff_hours_the_conversation_is_queued_with_its_place(backend, client):
     first, second = sender(), sender()
-    messages, events = await run(ActionHumanHandoff(), tracker(first))
+    asked_before = [  # an FAQ question and a task, before asking for a person
+        {"event": "user", "text": "补卡要钱吗", "parse_data": {
+            "intent": {"name": "faq"}, "response_selector": {"faq": {"response": {
+                "intent_response_key": "faq/reissue_fee"}}}}},
+        {"event": "user", "text": "我的卡丢了", "parse_data": {"intent": {"name": "report_lost_card"}}},
+    ]
+    messages, events = await run(ActionHumanHandoff(), tracker(first, events=asked_before))
     assert events == []
     queued = handoff_of(messages)
     assert queued["status"] == "waiting" and queued["mode"] == "live" and isinstance(queued["id"], int)
@@ -118,7 +125,9 @@ async def test_during_staff_hours_the_conversation_is_queued_with_its_place(back
     view = backend_view(backend, queued["id"])
     assert view["conversation"] == first
     assert view["handoff"]["status"] == "waiting" and view["handoff"]["mode"] == "live"
-    assert view["handoff"]["summary"] == "用户咨询的主题：human_handoff"  # topics, never what was typed
+    # The topics by their titles, never what was typed.
+    topics = f"{knowledge_base.load()['reissue_fee'].entry('zh').title}, {message_text('intent_report_lost_card', 'zh')}"
+    assert view["handoff"]["summary"] == f"用户咨询的主题：{topics}"
     number = view["handoff"]["ticket_number"]
     expected = message_text("handoff_queued_first" if place == 1 else "handoff_queued", "zh",
                             ticket_number=number, position=place, ahead=place - 1)

@@ -169,3 +169,8 @@ def test_phone_numbers_typed_instead_of_an_id_number(typed):
 @pytest.mark.parametrize("typed", ["440524188001010014", "12800000002", "1380000000", "440524800101001"])
 def test_not_phone_numbers(typed):
     assert not pii.looks_like_phone_number(typed)
+
+
+def test_the_national_hotline_is_never_masked_but_a_code_is():
+    assert pii.redact("请拨打12333咨询，验证码123456", codes=True) == "请拨打12333咨询，验证码******"
+    assert pii.redact("code 1233", codes=True) == "code ****"

@@ -288,10 +288,15 @@ _NUMBER_IN_TEXT = re.compile(
     rf"|(?<!\d)\d(?:{SEPARATOR}{{0,3}}\d)*(?:{SEPARATOR}{{0,3}}[Xx](?![A-Za-z]))?")
 _LONG_NUMBER = 11  # a mobile number's length: any run this long may be an ID or a phone
 _CODE_LENGTH = 4  # with codes=True, shorter runs are kept (times, counts)
+# Public service numbers the answers give (the national social insurance hotline): no
+# one's personal data, and no code (codes have 6 digits), so never masked.
+PUBLIC_NUMBERS = frozenset({"12333"})
 
 
 def _mask_number(typed: str, codes: bool) -> str:
     folded = _fold(typed)
+    if folded in PUBLIC_NUMBERS:
+        return typed
     if len(folded) in (15, 18):
         return mask_id_number(folded)
     if len(folded) >= _LONG_NUMBER:
