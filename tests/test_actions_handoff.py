@@ -11,7 +11,6 @@ import datetime as dt
 import json
 from typing import Any, Dict, List, Optional
 
-import httpx
 import pytest
 import yaml
 from rasa.shared.core.events import ActionExecuted, BotUttered, Event, SlotSet, UserUttered
@@ -26,10 +25,10 @@ from actions.messages import text as message_text
 from bot.core import knowledge_base
 from bot.core.paths import ROOT
 from bot.handoff import hours
-from bot.privacy import pii, sealed, slots
+from bot.privacy import pii, sealed
 from bot.tracker_store import redacted_events
 from tests.support import personal_values
-from tests.support.backend import Backend, new_phone, start_backend
+from tests.support.backend import Backend, new_phone, sqlite_backend
 
 KEY = "dGVzdC1zbG90LXNlYWwta2V5LTMyLWJ5dGVzLWxvbmc="
 DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
@@ -39,11 +38,8 @@ _senders = iter(range(1, 10 ** 6))
 
 @pytest.fixture(scope="module")
 def backend(tmp_path_factory):
-    directory = tmp_path_factory.mktemp("handoff-actions")
-    running = start_backend("sqlite", f"sqlite:///{directory / 'backend.db'}", directory)
-    yield running
-    running.group.stop()
-    running.db.dispose()
+    with sqlite_backend(tmp_path_factory, "handoff-actions") as running:
+        yield running
 
 
 @pytest.fixture(autouse=True)

@@ -11,7 +11,6 @@ import logging
 import secrets
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Iterator
 
 import httpx
 import pytest
@@ -25,16 +24,13 @@ from bot.handoff.client import (
     HandoffUnavailable,
 )
 from bot.ops.processes import free_port
-from tests.support.backend import Backend, start_backend
+from tests.support.backend import Backend, sqlite_backend
 
 
 @pytest.fixture(scope="module")
-def backend(tmp_path_factory) -> Iterator[Backend]:
-    directory = tmp_path_factory.mktemp("handoff-client-backend")
-    running = start_backend("sqlite", f"sqlite:///{directory / 'backend.db'}", directory)
-    yield running
-    running.group.stop()
-    running.db.dispose()
+def backend(tmp_path_factory):
+    with sqlite_backend(tmp_path_factory, "handoff-client-backend") as running:
+        yield running
 
 
 @pytest.fixture()

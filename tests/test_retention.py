@@ -15,18 +15,15 @@ import pytest
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore
 
-from tests.support.backend import start_backend
+from tests.support.backend import sqlite_backend
 
 DAY = 24 * 3600
 
 
 @pytest.fixture(scope="module")
 def backend(tmp_path_factory):
-    directory = tmp_path_factory.mktemp("retention-backend")
-    running = start_backend("sqlite", f"sqlite:///{directory / 'backend.db'}", directory)
-    yield running
-    running.group.stop()
-    running.db.dispose()
+    with sqlite_backend(tmp_path_factory, "retention-backend") as running:
+        yield running
 
 
 def tracker_store(path) -> str:

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.backend.models import SmsMessage
-from tests.support.backend import new_id_number, start_backend
+from tests.support.backend import new_id_number, sqlite_backend
 
 LEAKED = [("李四", "440524188001010014"), ("李四", "110105194912310021"), ("王五", new_id_number()),
           ("张三", "440524188001010014")]  # a holder, a bad check character, nobody, a holder's ID with another name
@@ -15,11 +15,8 @@ LEAKED = [("李四", "440524188001010014"), ("李四", "110105194912310021"), ("
 
 @pytest.fixture(scope="module")
 def backend(tmp_path_factory):
-    directory = tmp_path_factory.mktemp("redteam-sms")
-    running = start_backend("redteam-sms", f"sqlite:///{directory / 'backend.db'}", directory)
-    yield running
-    running.group.stop()
-    running.db.dispose()
+    with sqlite_backend(tmp_path_factory, "redteam-sms") as running:
+        yield running
 
 
 def sent(backend) -> int:

@@ -3,6 +3,7 @@ port), its database opened alongside for what the API does not show, and
 holders of the tests' own (checksum-valid ID numbers nobody else uses)."""
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import itertools
 import os
@@ -12,7 +13,7 @@ import secrets
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, Iterator, List, Optional
 
 import httpx
 import pytest
@@ -160,6 +161,18 @@ def start_backend(kind: str, db_url: str, directory: Path, **overrides: str) -> 
         kind=kind, url=f"http://127.0.0.1:{port}", token=env["BACKEND_SERVICE_TOKEN"],
         id_hash_key=env["BACKEND_ID_HASH_KEY"], db_url=db_url, log_path=log_path, db=Database(db_url), group=group,
     )
+
+
+@contextlib.contextmanager
+def sqlite_backend(tmp_path_factory, name: str, **overrides: str) -> Iterator[Backend]:
+    """A backend of the test module's own, on SQLite in a fresh directory; stopped afterwards."""
+    directory = tmp_path_factory.mktemp(name)
+    running = start_backend(name, f"sqlite:///{directory / 'backend.db'}", directory, **overrides)
+    try:
+        yield running
+    finally:
+        running.group.stop()
+        running.db.dispose()
 
 
 def error_of(response: httpx.Response, status: int, code: str) -> dict:

@@ -17,7 +17,7 @@ import time
 import httpx
 import pytest
 
-from tests.support.backend import start_backend
+from tests.support.backend import sqlite_backend
 from tests.support.product import STAFF_PASSWORD
 from tests.support.web import login, start_web
 
@@ -26,11 +26,8 @@ SECOND_STAFF = "counter2"
 
 @pytest.fixture(scope="module")
 def backend(tmp_path_factory):
-    directory = tmp_path_factory.mktemp("handoff-backend")
-    running = start_backend("sqlite", f"sqlite:///{directory / 'backend.db'}", directory)
-    yield running
-    running.group.stop()
-    running.db.dispose()
+    with sqlite_backend(tmp_path_factory, "handoff-backend") as running:
+        yield running
 
 
 @pytest.fixture(scope="module")
