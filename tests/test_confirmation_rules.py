@@ -6,38 +6,21 @@ actions really return. A rule whose last state disagrees with them (the
 confirmation flag still set) made the core fallback run after every answer,
 take the turn back and say it could not help."""
 import pytest
-from rasa.core.policies.rule_policy import RulePolicy
-from rasa.engine.graph import ExecutionContext, GraphSchema
-from rasa.engine.storage.local_model_storage import LocalModelStorage
-from rasa.engine.storage.resource import Resource
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.events import ActionExecuted, ActiveLoop, SlotSet, UserUttered
-from rasa.shared.core.generator import TrainingDataGenerator
 from rasa.shared.core.trackers import DialogueStateTracker
-from rasa.shared.importers.importer import TrainingDataImporter
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.tasks import ActionCancelTask, ActionConfirmTask
-from bot.core.paths import ROOT
+from tests.support.rules import trained_rule_policy
 
 FORM = "verify_identity_form"
 
 
 @pytest.fixture(scope="module")
 def rules(tmp_path_factory):
-    importer = TrainingDataImporter.load_from_dict(
-        config_path=str(ROOT / "config.yml"), domain_path=str(ROOT / "domain.yml"),
-        training_data_paths=[str(ROOT / "data")])  # the NLU data too: its retrieval intent makes utter_faq
-    domain = importer.get_domain()
-    trackers = TrainingDataGenerator(importer.get_stories(), domain, augmentation_factor=0).generate()
-    (settings,) = [p for p in importer.get_config()["policies"] if p["name"] == "RulePolicy"]
-    policy = RulePolicy.create(
-        {**RulePolicy.get_default_config(), **{k: v for k, v in settings.items() if k != "name"}},
-        LocalModelStorage(tmp_path_factory.mktemp("rules")), Resource("rules"),
-        ExecutionContext(GraphSchema({}), "rules"))
-    policy.train(trackers, domain)
-    return policy, domain
+    return trained_rule_policy(tmp_path_factory.mktemp("rules"))
 
 
 def _user(intent: str):

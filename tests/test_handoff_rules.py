@@ -6,19 +6,14 @@ goes on, and its end records what the citizen chose, then the turn ends
 (a rule's own prediction, never the core fallback)."""
 import pytest
 import yaml
-from rasa.core.policies.rule_policy import RulePolicy
-from rasa.engine.graph import ExecutionContext, GraphSchema
-from rasa.engine.storage.local_model_storage import LocalModelStorage
-from rasa.engine.storage.resource import Resource
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.events import (
     ActionExecuted, ActionExecutionRejected, ActiveLoop, SlotSet, UserUttered,
 )
-from rasa.shared.core.generator import TrainingDataGenerator
 from rasa.shared.core.trackers import DialogueStateTracker
-from rasa.shared.importers.importer import TrainingDataImporter
 
 from bot.core.paths import ROOT
+from tests.support.rules import trained_rule_policy
 
 CALLBACK_FORM = "callback_form"
 IDENTITY_FORM = "verify_identity_form"
@@ -28,18 +23,7 @@ EXTERNAL = ("EXTERNAL_handoff_claimed", "EXTERNAL_handoff_released", "EXTERNAL_h
 
 @pytest.fixture(scope="module")
 def rules(tmp_path_factory):
-    importer = TrainingDataImporter.load_from_dict(
-        config_path=str(ROOT / "config.yml"), domain_path=str(ROOT / "domain.yml"),
-        training_data_paths=[str(ROOT / "data")])  # the NLU data too: its retrieval intent makes utter_faq
-    domain = importer.get_domain()
-    trackers = TrainingDataGenerator(importer.get_stories(), domain, augmentation_factor=0).generate()
-    (settings,) = [p for p in importer.get_config()["policies"] if p["name"] == "RulePolicy"]
-    policy = RulePolicy.create(
-        {**RulePolicy.get_default_config(), **{k: v for k, v in settings.items() if k != "name"}},
-        LocalModelStorage(tmp_path_factory.mktemp("rules")), Resource("rules"),
-        ExecutionContext(GraphSchema({}), "rules"))
-    policy.train(trackers, domain)
-    return policy, domain
+    return trained_rule_policy(tmp_path_factory.mktemp("rules"))
 
 
 def _user(intent: str, **kwargs):
