@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Iterator
 
 import httpx
@@ -40,6 +38,7 @@ from actions.backend_client import (
     idempotency_key,
 )
 from bot.ops.processes import free_port
+from tests.support.broken_server import BrokenServers
 from tests.support.backend import Backend, start_backend
 
 ZHANG = ("张三", "11010519491231002X", "13800000001")
@@ -288,54 +287,11 @@ async def test_refused_connection_is_unavailable():
     assert error.value.code == "unreachable"
 
 
-class _Handler(BaseHTTPRequestHandler):
-    mode = "sleep"
-    release = threading.Event()
-
-    def log_message(self, *args):  # keep the test output quiet
-        pass
-
-    def _answer(self) -> None:
-        length = int(self.headers.get("content-length") or 0)
-        self.rfile.read(length)
-        if self.mode == "sleep":
-            self.release.wait(120)  # no answer while the test runs (released when it ends)
-            body, status, kind = b'{"cards": []}', 200, "application/json"
-        elif self.mode == "500":
-            body, status, kind = b'{"error": {"code": "internal_error", "message": "boom"}}', 500, "application/json"
-        elif self.mode == "502":
-            body, status, kind = b"<html>Bad Gateway</html>", 502, "text/html"
-        else:  # "garbage": a 200 that is not the contract's JSON
-            body, status, kind = b"<html>hello</html>", 200, "text/html"
-        self.send_response(status)
-        self.send_header("Content-Type", kind)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        try:
-            self.wfile.write(body)
-        except OSError:
-            pass
-
-    do_GET = do_POST = _answer
-
-
 @pytest.fixture()
-def tiny_server() -> Iterator[callable]:
-    servers = []
-
-    def start(mode: str) -> str:
-        handler = type(f"Handler_{mode}", (_Handler,), {"mode": mode, "release": threading.Event()})
-        server = ThreadingHTTPServer(("127.0.0.1", free_port()), handler)
-        server.daemon_threads = True
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        servers.append((server, handler))
-        return f"http://127.0.0.1:{server.server_address[1]}"
-
-    yield start
-    for server, handler in servers:
-        handler.release.set()
-        server.shutdown()
-        server.server_close()
+def tiny_server():
+    servers = BrokenServers()
+    yield servers.start
+    servers.close()
 
 
 async def test_timeout_is_unavailable(tiny_server):

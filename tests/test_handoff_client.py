@@ -9,8 +9,6 @@ import asyncio
 import datetime as dt
 import logging
 import secrets
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import pytest
@@ -24,6 +22,7 @@ from bot.handoff.client import (
     HandoffUnavailable,
 )
 from bot.ops.processes import free_port
+from tests.support.broken_server import BrokenServers
 from tests.support.backend import Backend, sqlite_backend
 
 
@@ -150,53 +149,11 @@ async def test_refused_connection_is_unavailable():
     assert error.value.code == "unreachable"
 
 
-class _Handler(BaseHTTPRequestHandler):
-    mode = "sleep"
-    release = threading.Event()
-
-    def log_message(self, *args):
-        pass
-
-    def _answer(self) -> None:
-        self.rfile.read(int(self.headers.get("content-length") or 0))
-        if self.mode == "sleep":
-            self.release.wait(60)
-            body, status, kind = b'{"handoffs": []}', 200, "application/json"
-        elif self.mode == "500":
-            body, status, kind = b'{"error": {"code": "internal_error", "message": "boom"}}', 500, "application/json"
-        elif self.mode == "wrong-shape":
-            body, status, kind = b'{"handoff": {"id": "seven"}}', 200, "application/json"
-        else:
-            body, status, kind = b"<html>hello</html>", 200, "text/html"
-        self.send_response(status)
-        self.send_header("Content-Type", kind)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        try:
-            self.wfile.write(body)
-        except OSError:
-            pass
-
-    do_GET = do_POST = _answer
-
-
 @pytest.fixture()
 def tiny_server():
-    servers = []
-
-    def start(mode: str) -> str:
-        handler = type(f"Handler_{mode}", (_Handler,), {"mode": mode, "release": threading.Event()})
-        server = ThreadingHTTPServer(("127.0.0.1", free_port()), handler)
-        server.daemon_threads = True
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        servers.append((server, handler))
-        return f"http://127.0.0.1:{server.server_address[1]}"
-
-    yield start
-    for server, handler in servers:
-        handler.release.set()
-        server.shutdown()
-        server.server_close()
+    servers = BrokenServers()
+    yield servers.start
+    servers.close()
 
 
 async def test_timeout_is_unavailable(tiny_server):
