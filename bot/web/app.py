@@ -28,6 +28,7 @@ from bot.web.handoff_sweep import HandoffSweep
 from bot.web.http import WEB_ERROR_MESSAGES, add_security_headers
 from bot.web.pages import add_page_routes
 from bot.web.rasa_client import RasaClient
+from bot.web.ratings import Ratings
 from bot.web.rate_limit import Limiter
 from bot.web.sessions import ChatSessions
 from bot.web.shared_state import open_state
@@ -54,7 +55,8 @@ def create_app(cfg: WebConfig, db: Database, name: str = "helpdesk_web") -> Sani
     limiter = Limiter(state, cfg.secret_key, factor=cfg.chat_limit_factor)
     handoff_client = HandoffClient(cfg.backend_url, cfg.backend_token, BACKEND_TIMEOUT_SECONDS)
     handoffs = HandoffState(handoff_client, state, limiter.opaque)
-    add_chat_routes(app, ChatSessions(cfg.secret_key, cfg.chat_idle_minutes * 60), rasa, limiter, handoffs)
+    add_chat_routes(app, ChatSessions(cfg.secret_key, cfg.chat_idle_minutes * 60), rasa, limiter, handoffs,
+                    Ratings(staff_db, limiter.opaque))
     add_staff_routes(app, cfg, StaffGuard(cfg, staff_db), FaqSearch(rasa), tickets, handoffs, rasa)
     sweep = HandoffSweep(handoff_client, rasa, handoffs, cfg.handoff_wait_minutes)
     tasks = []

@@ -9,6 +9,9 @@
     GET    /api/chat/updates?after=<n>  X-Chat-Session -> {"messages": [after the n-th], "count", "handoff",
                                                      "session"} (a long poll: answers when the conversation
                                                      changes, or after LONG_POLL_SECONDS)
+    POST   /api/chat/feedback    X-Chat-Session, {"message_id", "rating": "up"|"down"} -> 201 {"rated": true}
+    POST   /api/chat/rating      X-Chat-Session, {"score": 1..5, "comment"?} -> 201 {"rated": true}
+                                                     (also with a session "new chat" ended: it is asked then)
 
 Every answer carries the session id re-signed as used now (bot/web/sessions.py:
 a session unused for CHAT_IDLE_MINUTES is over); the widget keeps the latest.
@@ -24,6 +27,10 @@ is appended to the tracker as a user event (staff read it in the transcript)
 and the bot says nothing; a whole message asking to leave (bot/handoff/leave.py)
 releases the hand-over and Rasa says so (EXTERNAL_handoff_released). Every
 answer carries `handoff`: null, or `{"id", "status", "position", "staff"}`.
+
+Ratings (bot/web/ratings.py): a turn's bot messages carry the `id` (and `end`)
+they have in the history, by which the widget rates them; the history says
+what was rated (`feedback`, `rated`).
 """
 from __future__ import annotations
 
@@ -41,6 +48,7 @@ from bot.web.config import LONG_POLL_CHECK_SECONDS, LONG_POLL_SECONDS, MAX_MESSA
 from bot.web.handoff_state import HandoffState, citizen_view, opened_live
 from bot.web.http import WebError, client_address, json_body, json_response, text_field
 from bot.web.rasa_client import REST_CHANNEL, RasaClient, RasaUnavailable
+from bot.web.ratings import Ratings, feedback_of, rated_message, rating_of, with_ids
 from bot.web.rate_limit import ADDRESS_TURNS, NEW_SESSIONS, SESSION_POLLS, SESSION_TURNS, Limiter
 from bot.web.sessions import EXPIRED, SENDER_PREFIX, ChatSessions
 
@@ -75,7 +83,7 @@ def updates_after(request: Request) -> int:
 
 
 def add_chat_routes(app: Sanic, sessions: ChatSessions, rasa: RasaClient, limiter: Limiter,
-                    handoffs: HandoffState) -> None:
+                    handoffs: HandoffState, ratings: Ratings) -> None:
     state = limiter.state
 
     def ended_key(nonce: str) -> str:
@@ -112,7 +120,7 @@ def add_chat_routes(app: Sanic, sessions: ChatSessions, rasa: RasaClient, limite
         except RasaUnavailable:
             raise unavailable() from None
         return json_response({"messages": messages, "handoff": citizen_view(await handoffs.held(sender)),
-                              "session": sessions.issue(nonce)})
+                              **await ratings.given(sender), "session": sessions.issue(nonce)})
 
     @app.get("/api/chat/updates")
     async def updates(request: Request) -> HTTPResponse:
@@ -141,6 +149,15 @@ def add_chat_routes(app: Sanic, sessions: ChatSessions, rasa: RasaClient, limite
                               "handoff": citizen_view(await handoffs.held(sender)),
                               "session": request.headers.get(SESSION_HEADER)})
 
+    async def identified(sender: str, answer):
+        """A turn's messages with their ids in the history (to be rated); without when Rasa cannot say."""
+        if not answer:
+            return answer
+        try:
+            return with_ids(answer, await rasa.history(sender))
+        except RasaUnavailable:
+            return answer
+
     async def to_staff(sender: str, message: str, held: Dict[str, Any], client: str) -> Optional[Dict[str, Any]]:
         """A message in a held conversation: None when it went to the member of
         staff (appended to the tracker, the bot silent); the answer's body
@@ -166,7 +183,7 @@ def add_chat_routes(app: Sanic, sessions: ChatSessions, rasa: RasaClient, limite
         finally:
             await handoffs.bump(sender)
         log.info("chat turn: the citizen left the hand-over, %d messages out", len(reply.messages))
-        return {"messages": reply.messages, "handoff": None}
+        return {"messages": await identified(sender, reply.messages), "handoff": None}
 
     @app.post("/api/chat/messages")
     async def send(request: Request) -> HTTPResponse:
@@ -192,4 +209,33 @@ def add_chat_routes(app: Sanic, sessions: ChatSessions, rasa: RasaClient, limite
             handoff = citizen_view(await handoffs.held(sender))
         await handoffs.bump(sender)  # a long poll waiting on this conversation (another tab) answers
         log.info("chat turn: %d characters in, %d messages out", len(message), len(reply.messages))
-        return json_response({"messages": reply.messages, "handoff": handoff, "session": sessions.issue(nonce)})
+        return json_response({"messages": await identified(sender, reply.messages), "handoff": handoff,
+                              "session": sessions.issue(nonce)})
+
+    @app.post("/api/chat/feedback")
+    async def feedback(request: Request) -> HTTPResponse:
+        nonce = await nonce_of(request)
+        message_id, rating = feedback_of(json_body(request))
+        await limiter.check(SESSION_POLLS, nonce)
+        sender = SENDER_PREFIX + nonce
+        try:
+            messages = await rasa.history(sender)
+        except RasaUnavailable:
+            raise unavailable() from None
+        if not rated_message(messages, message_id):
+            raise WebError(404, "unknown_message", "This conversation has no answer of the assistant with this id.")
+        await ratings.add_feedback(sender, message_id, rating)
+        log.info("chat feedback: %s", rating)
+        return json_response({"rated": True}, status=201)
+
+    @app.post("/api/chat/rating")
+    async def rating(request: Request) -> HTTPResponse:
+        """The conversation's rating; also with a session "new chat" ended (the widget asks then)."""
+        nonce, problem = sessions.check(request.headers.get(SESSION_HEADER))
+        if nonce is None:
+            raise refused(problem)
+        score, comment = rating_of(json_body(request))
+        await limiter.check(SESSION_POLLS, nonce)
+        await ratings.add_rating(SENDER_PREFIX + nonce, score, comment)
+        log.info("chat rating: %d", score)
+        return json_response({"rated": True}, status=201)

@@ -86,6 +86,9 @@ def reply_from_messages(answer: Any) -> Reply:
     return Reply(messages, handoff)
 
 
+# The responses that end a conversation (a message with `"end": true`): the widget asks for a rating.
+ENDING_RESPONSES = frozenset({"utter_goodbye"})
+
 STAFF = "staff"  # metadata.from of a bot event a member of staff wrote (bot/web/staff/handoffs.py)
 
 
@@ -121,9 +124,10 @@ def history_from_events(events: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
     Rasa replays it) removes that message and what followed it; an intent
     triggered from outside (a hand-over's status change) is no message. A bot event
     written by a member of staff (metadata `from: staff`) is `{"from": "staff",
-    "staff": "<masked name>", ...}`. Each message has `at` (ISO-8601 UTC) and an
-    `id` that stays the same across calls (from the event's timestamp), by
-    which a client tells messages it has from new ones."""
+    "staff": "<masked name>", ...}`; a bot message of one of ENDING_RESPONSES
+    has `"end": true`. Each message has `at` (ISO-8601 UTC) and an `id` that
+    stays the same across calls (from the event's timestamp), by which a
+    client tells messages it has from new ones (and rates the bot's)."""
     messages: List[Dict[str, Any]] = []
     buttons_before: List[List[Dict[str, str]]] = []  # the buttons on offer when each message came
     last_buttons: List[Dict[str, str]] = []
@@ -147,7 +151,8 @@ def history_from_events(events: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
                                  **_stamp(event, "bot", seen)})
                 buttons_before.append(last_buttons)
             elif message["text"] or message["buttons"]:
-                messages.append({"from": "bot", **message, **_stamp(event, "bot", seen)})
+                ends = {"end": True} if metadata.get("utter_action") in ENDING_RESPONSES else {}
+                messages.append({"from": "bot", **message, **_stamp(event, "bot", seen), **ends})
                 buttons_before.append(last_buttons)
                 last_buttons = message["buttons"] or last_buttons
         elif kind == "rewind":

@@ -12,7 +12,9 @@ import datetime as dt
 from sqlalchemy import inspect, text
 
 from bot.db import Database
-from bot.web.staff.models import Base
+# The staff tables' Base (bot/web/staff/models.py) by way of bot/web/ratings.py, which
+# puts the citizens' ratings on it: create_all makes those too.
+from bot.web.ratings import Base
 
 # table -> (column, its DDL) added after the tables were first created, in order.
 ADDED_COLUMNS = {

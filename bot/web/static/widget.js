@@ -13,11 +13,20 @@
  * /api/chat/updates?after=<messages it has> for what staff and the bot add.
  * Messages written by a member of staff (`from: "staff"`) are marked as from
  * a person, in sight and for screen readers.
+ *
+ * Ratings (POST /api/chat/feedback, POST /api/chat/rating): under every answer
+ * of the assistant that has an id, "helpful" / "not helpful" toggle buttons,
+ * usable once; at the end of a conversation (an answer with `end`, a
+ * hand-over that ended, "new chat") one question, 1 to 5 stars (a radio
+ * group) with an optional comment, or Skip: asked once per conversation (the
+ * history says what was rated), shown above the input, never in its way.
  */
 (function () {
   "use strict";
 
   var STORAGE_KEY = "helpdesk.chat.session";
+  var ASKED_KEY = "helpdesk.chat.asked"; // the conversation (session nonce) last asked for a rating
+  var MAX_COMMENT = 500;
   var MAX_CHARS = 1000;
   var mounted = 0; // numbers the element ids of each widget on the page
 
@@ -49,7 +58,20 @@
       joinedNoName: "工作人员已接入",
       backToBot: "回到智能助手",
       leavePhrase: "回到智能助手",
-      staffPlaceholder: "请输入要发给工作人员的消息"
+      staffPlaceholder: "请输入要发给工作人员的消息",
+      feedbackGroup: "这条回答有帮助吗？",
+      helpful: "有帮助",
+      notHelpful: "没帮助",
+      feedbackThanks: "谢谢反馈",
+      feedbackFailed: "未能提交，请重试",
+      surveyQuestion: "这次服务您满意吗？",
+      star: "{n} 星",
+      comment: "补充意见（可选）",
+      submitRating: "提交评价",
+      skip: "跳过",
+      chooseStars: "请先选择 1 到 5 星。",
+      ratingThanks: "谢谢您的评价！",
+      ratingFailed: "评价未能提交，请稍后再试。"
     },
     en: {
       title: "Social security card assistant",
@@ -78,7 +100,21 @@
       joinedNoName: "A member of staff has joined",
       backToBot: "Back to the bot",
       leavePhrase: "back to the bot",
-      staffPlaceholder: "Type your message to the member of staff"
+      staffPlaceholder: "Type your message to the member of staff",
+      feedbackGroup: "Was this answer helpful?",
+      helpful: "Helpful",
+      notHelpful: "Not helpful",
+      feedbackThanks: "Thanks",
+      feedbackFailed: "Not sent; please try again",
+      surveyQuestion: "Were you satisfied with this conversation?",
+      star: "{n} stars",
+      star1: "1 star",
+      comment: "Comment (optional)",
+      submitRating: "Send rating",
+      skip: "Skip",
+      chooseStars: "Please choose 1 to 5 stars first.",
+      ratingThanks: "Thank you for your rating!",
+      ratingFailed: "The rating was not sent; please try again later."
     }
   };
 
@@ -107,6 +143,15 @@
   function loose(text) {
     return String(text || "").replace(/[\s\dxX*＊]/g, "");
   }
+
+  function nonceOf(session) {
+    return String(session || "").split(".")[0];
+  }
+
+  var remembered = {
+    get: function () { try { return window.localStorage.getItem(ASKED_KEY); } catch (e) { return null; } },
+    set: function (value) { try { window.localStorage.setItem(ASKED_KEY, value); } catch (e) { /* memory only */ } }
+  };
 
   function shown(message) {
     return message && (message.text || (message.buttons && message.buttons.length));
@@ -164,6 +209,10 @@
     this.polling = false;
     if (this.pollAbort) this.pollAbort.abort();
     this.pollAbort = null;
+    this.feedback = {};      // message id -> "up"|"down": the answers rated
+    this.rated = false;      // the conversation was rated
+    this.asked = false;      // the conversation was asked for a rating (answered or skipped)
+    this.talked = false;     // the citizen said something in it
   };
 
   Widget.prototype.build = function () {
@@ -220,6 +269,13 @@
     this.error.setAttribute("role", "alert");
     this.error.hidden = true;
 
+    // The end-of-conversation question (built when asked) and what is said about ratings.
+    this.survey = el("div", "hd-survey");
+    this.survey.hidden = true;
+    this.announcer = el("p", "hd-visually-hidden");
+    this.announcer.setAttribute("role", "status");
+    this.suffix = suffix;
+
     var form = el("form", "hd-form");
     form.noValidate = true;
     var label = el("label", "hd-visually-hidden", t.input);
@@ -254,6 +310,8 @@
     box.appendChild(this.log);
     box.appendChild(this.typing);
     box.appendChild(this.error);
+    box.appendChild(this.survey);
+    box.appendChild(this.announcer);
     box.appendChild(form);
     this.root.textContent = "";
     this.root.appendChild(box);
@@ -317,12 +375,23 @@
         return self.newSession().then(function () { self.welcome(); });
       }
       if (r.status !== 200) throw new Error("history");
+      self.given(r.data);
       var messages = r.data.messages || [];
       if (!messages.some(shown)) self.welcome();
       self.receive(messages);
       self.count = messages.length;
       self.setHandoff(r.data.handoff);
     });
+  };
+
+  // What the history says was rated already.
+  Widget.prototype.given = function (data) {
+    var feedback = data.feedback && typeof data.feedback === "object" ? data.feedback : {};
+    for (var id in feedback) {
+      if (Object.prototype.hasOwnProperty.call(feedback, id)) this.feedback[id] = feedback[id];
+    }
+    if (data.rated === true) this.rated = true;
+    if (this.session && remembered.get() === nonceOf(this.session)) this.asked = true;
   };
 
   // The conversation has fewer messages than this widget counted (messages taken back, or
@@ -335,6 +404,7 @@
       self.log.textContent = "";
       self.seen = {};
       self.unconfirmed = [];
+      self.given(r.data);
       var messages = r.data.messages || [];
       if (!messages.some(shown)) self.welcome();
       self.receive(messages);
@@ -352,6 +422,7 @@
   // talking to nobody.
   Widget.prototype.restart = function () {
     var self = this, old = this.session, held = !!this.handoff;
+    var ask = old && this.talked && !this.rated && !this.asked;
     var nothing = function () { return null; };
     this.session = null;
     storage.clear();
@@ -368,6 +439,7 @@
     this.renderBanner();
     this.log.textContent = "";
     this.hideError();
+    if (ask) this.askRating(old); // about the conversation that ended (its session may still rate it)
     ending.then(function () { return self.newSession(); })
       .then(function () { self.welcome(); }, function (e) { self.sessionFailed(e); });
     this.input.focus();
@@ -382,6 +454,7 @@
   };
 
   Widget.prototype.addUser = function (text) {
+    this.talked = true;
     var row = el("div", "hd-msg hd-user");
     row.appendChild(el("span", "hd-visually-hidden", this.t.you + ": "));
     row.appendChild(el("p", "hd-bubble", text));
@@ -406,8 +479,142 @@
       });
       row.appendChild(group);
     }
+    if (message.id && message.text) row.appendChild(this.feedbackButtons(message.id));
     this.log.appendChild(row);
     this.scroll();
+  };
+
+  // "Helpful" / "Not helpful" under an answer: toggle buttons, usable once (then both
+  // are aria-disabled, keeping the focus where it is, and "Thanks" is said in the log).
+  Widget.prototype.feedbackButtons = function (id) {
+    var self = this, t = this.t;
+    var group = el("div", "hd-feedback");
+    group.setAttribute("role", "group");
+    group.setAttribute("aria-label", t.feedbackGroup);
+    var buttons = {};
+    var note = el("span", "hd-feedback-note");
+    var show = function (rating) {
+      ["up", "down"].forEach(function (r) {
+        buttons[r].setAttribute("aria-pressed", String(r === rating));
+        if (rating) buttons[r].setAttribute("aria-disabled", "true");
+        else buttons[r].removeAttribute("aria-disabled");
+      });
+    };
+    ["up", "down"].forEach(function (rating) {
+      var b = el("button", "hd-feedback-button hd-feedback-" + rating, rating === "up" ? t.helpful : t.notHelpful);
+      b.type = "button";
+      b.setAttribute("aria-pressed", "false");
+      b.addEventListener("click", function () {
+        if (b.getAttribute("aria-disabled") === "true" || self.feedback[id]) return;
+        self.feedback[id] = rating;
+        show(rating);
+        note.textContent = t.feedbackThanks;
+        self.request("POST", "/api/chat/feedback", { message_id: id, rating: rating }).then(function (r) {
+          if (r.status !== 201 && r.status !== 409) throw new Error("feedback");
+        }).catch(function () {
+          delete self.feedback[id];
+          show(null);
+          note.textContent = t.feedbackFailed;
+        });
+      });
+      buttons[rating] = b;
+      group.appendChild(b);
+    });
+    group.appendChild(note);
+    if (this.feedback[id]) {
+      show(this.feedback[id]);
+      note.textContent = t.feedbackThanks;
+    }
+    return group;
+  };
+
+  // The end-of-conversation question, about the conversation of `session` (which
+  // "new chat" may have ended: it can still be rated). Asked once; typing goes on.
+  Widget.prototype.askRating = function (session) {
+    var self = this, t = this.t;
+    if (!session || this.rated || this.asked) return;
+    this.asked = true;
+    remembered.set(nonceOf(session));
+    var survey = this.survey, name = "hd-stars" + this.suffix;
+    survey.textContent = "";
+    var form = el("form", "hd-survey-form");
+    form.noValidate = true;
+    var stars = el("fieldset", "hd-stars");
+    stars.setAttribute("role", "radiogroup");
+    var legend = el("legend", "hd-survey-question", t.surveyQuestion);
+    legend.id = "hd-survey-question" + this.suffix;
+    stars.setAttribute("aria-labelledby", legend.id);
+    stars.appendChild(legend);
+    var labels = [];
+    var paint = function () {
+      var chosen = form.querySelector("input[name='" + name + "']:checked");
+      var value = chosen ? Number(chosen.value) : 0;
+      labels.forEach(function (label, i) { label.className = "hd-star" + (i < value ? " hd-star-on" : ""); });
+    };
+    for (var n = 1; n <= 5; n++) {
+      var label = el("label", "hd-star");
+      var input = el("input", "hd-star-input");
+      input.type = "radio";
+      input.name = name;
+      input.value = String(n);
+      input.addEventListener("change", paint);
+      var mark = el("span", "hd-star-mark", "★");
+      mark.setAttribute("aria-hidden", "true");
+      label.appendChild(input);
+      label.appendChild(mark);
+      label.appendChild(el("span", "hd-visually-hidden", n === 1 && t.star1 ? t.star1 : format(t.star, { n: n })));
+      labels.push(label);
+      stars.appendChild(label);
+    }
+    form.appendChild(stars);
+    var commentId = "hd-comment" + this.suffix;
+    var commentLabel = el("label", "hd-survey-label", t.comment);
+    commentLabel.htmlFor = commentId;
+    var comment = el("textarea", "hd-survey-comment");
+    comment.id = commentId;
+    comment.rows = 2;
+    comment.setAttribute("maxlength", String(MAX_COMMENT));
+    form.appendChild(commentLabel);
+    form.appendChild(comment);
+    var problem = el("p", "hd-survey-problem");
+    var actions = el("div", "hd-survey-actions");
+    var submit = el("button", "hd-survey-submit", t.submitRating);
+    submit.type = "submit";
+    var skip = el("button", "hd-survey-skip", t.skip);
+    skip.type = "button";
+    actions.appendChild(submit);
+    actions.appendChild(skip);
+    form.appendChild(problem);
+    form.appendChild(actions);
+    var done = function (text) {
+      survey.textContent = "";
+      survey.hidden = !text;
+      if (text) survey.appendChild(el("p", "hd-survey-thanks", text));
+      self.announcer.textContent = text || "";
+      if (form.contains(document.activeElement) || document.activeElement === document.body) self.input.focus();
+    };
+    skip.addEventListener("click", function () { done(""); });
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var chosen = form.querySelector("input[name='" + name + "']:checked");
+      if (!chosen) { problem.textContent = t.chooseStars; return; }
+      if (submit.getAttribute("aria-disabled") === "true") return;
+      submit.setAttribute("aria-disabled", "true");
+      var body = { score: Number(chosen.value) };
+      if (comment.value.trim()) body.comment = comment.value.trim().slice(0, MAX_COMMENT);
+      self.request("POST", "/api/chat/rating", body, { session: session }).then(function (r) {
+        if (r.status !== 201 && r.status !== 409) throw new Error("rating");
+        if (session === self.session) self.rated = true;
+        done(t.ratingThanks);
+      }).catch(function () {
+        submit.removeAttribute("aria-disabled");
+        problem.textContent = t.ratingFailed;
+      });
+    });
+    problem.setAttribute("role", "alert");
+    survey.appendChild(form);
+    survey.hidden = false;
+    this.announcer.textContent = t.surveyQuestion;
   };
 
   // A message a member of staff wrote: a person, said in words (read first by a
@@ -476,7 +683,10 @@
   Widget.prototype.setHandoff = function (handoff) {
     var was = this.handoff;
     this.handoff = handoff && (handoff.status === "waiting" || handoff.status === "claimed") ? handoff : null;
-    if (was && !this.handoff) this.linger = 1; // the bot's words on the end may still be on their way
+    if (was && !this.handoff) { // the bot's words on the end may still be on their way
+      this.linger = 1;
+      this.askRating(this.session);
+    }
     this.renderBanner();
     if (this.handoff || this.linger > 0) this.startPolling();
   };
@@ -601,13 +811,16 @@
     ensureSession.then(function () { return attempt(true); }).then(function (r) {
       if (run !== self.pollRun) return; // "new chat" meanwhile: this answer belongs to the old one
       if (r.status === 200) {
+        var ends = false;
         (r.data.messages || []).forEach(function (m) {
           if (!shown(m)) return;
           self.addBot(m);
           self.remember("bot", m.text);
+          ends = ends || m.end === true;
         });
         self.pending = false;
         self.setHandoff(r.data.handoff);
+        if (ends) self.askRating(self.session);
       } else if (r.status === 413) {
         self.showError(self.t.tooLong, null);
       } else if (r.status === 422) {
