@@ -32,6 +32,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.core.message_ids import ends_conversation, stamp
 from bot.core.service_auth import REST_SECRET_HEADER, presents
 from bot.rasa_ext import bootstrap
 from bot.text import is_clean_text
@@ -40,6 +41,31 @@ log = logging.getLogger(__name__)
 
 MAX_MESSAGE_CHARS = 5000
 MAX_SENDER_CHARS = 256
+
+
+class StampingCollector(CollectingOutputChannel):
+    """Each message carries the `id` and `at` its bot event has in the
+    conversation's history (bot/core/message_ids.py: from the event's
+    timestamp, which Rasa puts in the message it sends), and `end` when it is
+    a goodbye: the web process can have a turn's answer rated without reading
+    the conversation back. A text Rasa splits at blank lines is several
+    messages: the id goes on the last (one answer, rated once)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._seen: Dict[str, int] = {}
+
+    async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
+        first = len(self.messages)
+        ids = stamp(message.get("timestamp"), "bot", self._seen)
+        end = ends_conversation(message.get("utter_action"))
+        await super().send_response(recipient_id, message)
+        sent = self.messages[first:]
+        for part in sent:
+            if "at" in ids:
+                part["at"] = ids["at"]
+        if sent and ids:
+            sent[-1].update({"id": ids["id"], **end})
 
 
 def _error(status: int, code: str, message: str) -> HTTPResponse:
@@ -109,7 +135,7 @@ class RestInput(InputChannel):
             except ValueError as refusal:
                 code, message, status = refusal.args
                 return _error(status, code, message)
-            collector = CollectingOutputChannel()
+            collector = StampingCollector()
             try:
                 await on_new_message(UserMessage(
                     body["message"], collector, body["sender"], input_channel=self.name(), metadata=body["metadata"],

@@ -29,8 +29,8 @@ releases the hand-over and Rasa says so (EXTERNAL_handoff_released). Every
 answer carries `handoff`: null, or `{"id", "status", "position", "staff"}`.
 
 Ratings (bot/web/ratings.py): a turn's bot messages carry the `id` (and `end`)
-they have in the history, by which the widget rates them; the history says
-what was rated (`feedback`, `rated`).
+they have in the history (the REST channel stamps them: bot/core/message_ids.py),
+by which the widget rates them; the history says what was rated (`feedback`, `rated`).
 """
 from __future__ import annotations
 
@@ -48,7 +48,7 @@ from bot.web.config import LONG_POLL_CHECK_SECONDS, LONG_POLL_SECONDS, MAX_MESSA
 from bot.web.handoff_state import HandoffState, citizen_view, opened_live
 from bot.web.http import WebError, client_address, json_body, json_response, text_field
 from bot.web.rasa_client import REST_CHANNEL, RasaClient, RasaUnavailable
-from bot.web.ratings import Ratings, feedback_of, rated_message, rating_of, with_ids
+from bot.web.ratings import Ratings, feedback_of, rated_message, rating_of
 from bot.web.rate_limit import ADDRESS_TURNS, NEW_SESSIONS, SESSION_POLLS, SESSION_TURNS, Limiter
 from bot.web.sessions import EXPIRED, SENDER_PREFIX, ChatSessions
 
@@ -149,15 +149,6 @@ def add_chat_routes(app: Sanic, sessions: ChatSessions, rasa: RasaClient, limite
                               "handoff": citizen_view(await handoffs.held(sender)),
                               "session": request.headers.get(SESSION_HEADER)})
 
-    async def identified(sender: str, answer):
-        """A turn's messages with their ids in the history (to be rated); without when Rasa cannot say."""
-        if not answer:
-            return answer
-        try:
-            return with_ids(answer, await rasa.history(sender))
-        except RasaUnavailable:
-            return answer
-
     async def to_staff(sender: str, message: str, held: Dict[str, Any], client: str) -> Optional[Dict[str, Any]]:
         """A message in a held conversation: None when it went to the member of
         staff (appended to the tracker, the bot silent); the answer's body
@@ -183,7 +174,7 @@ def add_chat_routes(app: Sanic, sessions: ChatSessions, rasa: RasaClient, limite
         finally:
             await handoffs.bump(sender)
         log.info("chat turn: the citizen left the hand-over, %d messages out", len(reply.messages))
-        return {"messages": await identified(sender, reply.messages), "handoff": None}
+        return {"messages": reply.messages, "handoff": None}
 
     @app.post("/api/chat/messages")
     async def send(request: Request) -> HTTPResponse:
@@ -209,8 +200,7 @@ def add_chat_routes(app: Sanic, sessions: ChatSessions, rasa: RasaClient, limite
             handoff = citizen_view(await handoffs.held(sender))
         await handoffs.bump(sender)  # a long poll waiting on this conversation (another tab) answers
         log.info("chat turn: %d characters in, %d messages out", len(message), len(reply.messages))
-        return json_response({"messages": await identified(sender, reply.messages), "handoff": handoff,
-                              "session": sessions.issue(nonce)})
+        return json_response({"messages": reply.messages, "handoff": handoff, "session": sessions.issue(nonce)})
 
     @app.post("/api/chat/feedback")
     async def feedback(request: Request) -> HTTPResponse:

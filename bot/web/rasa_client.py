@@ -14,7 +14,6 @@ sense of its answer is RasaUnavailable; the routes turn it into a 503.
 """
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional
@@ -22,6 +21,7 @@ from urllib.parse import quote
 
 import httpx
 
+from bot.core.message_ids import ends_conversation, stamp
 from bot.core.service_auth import REST_SECRET_HEADER, bearer_header
 from bot.core.settings import resolved
 
@@ -81,13 +81,14 @@ def reply_from_messages(answer: Any) -> Reply:
         if isinstance(custom, dict) and isinstance(custom.get("handoff"), dict):
             handoff = custom["handoff"]
         message = _message(m.get("text"), m.get("buttons"))
+        # The REST channel's id, time and end mark (bot/channels/rest.py): rated at once.
+        message.update({k: m[k] for k in ("id", "at") if isinstance(m.get(k), str)})
+        if m.get("end") is True:
+            message["end"] = True
         if message["text"] or message["buttons"] or not custom:
             messages.append(message)
     return Reply(messages, handoff)
 
-
-# The responses that end a conversation (a message with `"end": true`): the widget asks for a rating.
-ENDING_RESPONSES = frozenset({"utter_goodbye"})
 
 STAFF = "staff"  # metadata.from of a bot event a member of staff wrote (bot/web/staff/handoffs.py)
 
@@ -98,16 +99,7 @@ def staff_metadata(display_name: str) -> Dict[str, str]:
 
 
 def _stamp(event: Dict[str, Any], kind: str, seen: Dict[str, int]) -> Dict[str, str]:
-    """"at" (ISO-8601 UTC) and a stable "id" from the event's timestamp; none
-    without one (every event Rasa stores has one)."""
-    timestamp = event.get("timestamp")
-    if not isinstance(timestamp, (int, float)) or isinstance(timestamp, bool):
-        return {}
-    at = dt.datetime.fromtimestamp(timestamp, dt.timezone.utc)
-    base = f"{kind[0]}{int(round(timestamp * 1_000_000))}"
-    seen[base] = seen.get(base, 0) + 1  # two events of one microsecond: -2, -3 ...
-    return {"at": at.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
-            "id": base if seen[base] == 1 else f"{base}-{seen[base]}"}
+    return stamp(event.get("timestamp"), kind, seen)
 
 
 def _is_external(event: Dict[str, Any]) -> bool:
@@ -124,7 +116,7 @@ def history_from_events(events: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
     Rasa replays it) removes that message and what followed it; an intent
     triggered from outside (a hand-over's status change) is no message. A bot event
     written by a member of staff (metadata `from: staff`) is `{"from": "staff",
-    "staff": "<masked name>", ...}`; a bot message of one of ENDING_RESPONSES
+    "staff": "<masked name>", ...}`; a bot message of one of bot.core.message_ids.ENDING_RESPONSES
     has `"end": true`. Each message has `at` (ISO-8601 UTC) and an `id` that
     stays the same across calls (from the event's timestamp), by which a
     client tells messages it has from new ones (and rates the bot's)."""
@@ -151,8 +143,8 @@ def history_from_events(events: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
                                  **_stamp(event, "bot", seen)})
                 buttons_before.append(last_buttons)
             elif message["text"] or message["buttons"]:
-                ends = {"end": True} if metadata.get("utter_action") in ENDING_RESPONSES else {}
-                messages.append({"from": "bot", **message, **_stamp(event, "bot", seen), **ends})
+                messages.append({"from": "bot", **message, **_stamp(event, "bot", seen),
+                                 **ends_conversation(metadata.get("utter_action"))})
                 buttons_before.append(last_buttons)
                 last_buttons = message["buttons"] or last_buttons
         elif kind == "rewind":

@@ -93,26 +93,6 @@ def rated_message(messages: List[Dict[str, Any]], message_id: str) -> bool:
     return any(m.get("from") == "bot" and m.get("id") == message_id for m in messages)
 
 
-def with_ids(answer: List[Dict[str, Any]], history: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
-    """A turn's answer with the `id`, `at` (and `end`) its messages have in the
-    conversation's history (its last bot messages, in order), so the widget can
-    have them rated; as it was when the history does not end with them."""
-    bots = [m for m in history if m.get("from") == "bot"]
-    if not answer or len(bots) < len(answer):
-        return answer
-    tail = bots[len(bots) - len(answer):]
-    if not all(_same_text(a.get("text") or "", h.get("text") or "") for a, h in zip(answer, tail)):
-        return answer  # not this turn's (another tab's turn came after it)
-    extra = ("id", "at", "end")
-    return [{**a, **{k: h[k] for k in extra if k in h}} for a, h in zip(answer, tail)]
-
-
-def _same_text(answered: str, stored: str) -> bool:
-    """The tracker store may have masked the numbers of a text (as many stars as digits)."""
-    return answered == stored or (len(answered) == len(stored) and
-                                  all(a == s or s == "*" for a, s in zip(answered, stored)))
-
-
 # --- the tables -----------------------------------------------------------------------------------
 
 def _now():
