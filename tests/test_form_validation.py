@@ -2,42 +2,16 @@
 own Tracker, as rasa-sdk's tests do): what the validator says and which slots
 it returns for a message typed at the name, ID-number and code prompts."""
 import pytest
-from rasa_sdk import Tracker
-from rasa_sdk.events import ActionExecuted, BotUttered, UserUttered
+from rasa_sdk.events import BotUttered
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.forms import ActionAskHolderName, ActionAskIdNumber, ValidateVerifyIdentityForm
+from actions.forms import ActionAskHolderName, ActionAskIdNumber
 from actions.messages import text as message_text
 from bot.privacy import sealed
+from tests.support import identity_form
+from tests.support.identity_form import DOMAIN, SENDER, SLOTS, tracker, validate
 
-KEY = "dGVzdC1zbG90LXNlYWwta2V5LTMyLWJ5dGVzLWxvbmc="
-DOMAIN = {"forms": {"verify_identity_form": {"required_slots": ["holder_name", "id_number_masked", "sms_code"]}}}
-SENDER = "form-validation"
-SLOTS = ("holder_name", "id_number_masked", "sms_code")
-
-
-@pytest.fixture(autouse=True)
-def seal_key(monkeypatch):
-    monkeypatch.setenv("SLOT_SEAL_KEY", KEY)
-
-
-def tracker(requested: str, message: str, intent: str = "nlu_fallback", confidence: float = 0.4,
-            language: str = "zh", **slots) -> Tracker:
-    """The tracker the validator gets: the form asked for `requested`, the user typed `message`."""
-    values = {"requested_slot": requested, "language": language, "form_failures": None,
-              "verification_token": None, "verification_expires_at": None, **slots}
-    latest = {"text": message, "intent": {"name": intent, "confidence": confidence}}
-    events = [ActionExecuted("verify_identity_form"), BotUttered("(the prompt)"), ActionExecuted("action_listen"),
-              UserUttered(message, latest)]
-    return Tracker(SENDER, values, latest, events, False, None,
-                   {"name": "verify_identity_form"}, "action_listen")
-
-
-async def validate(t: Tracker):
-    dispatcher = CollectingDispatcher()
-    events = await ValidateVerifyIdentityForm().run(dispatcher, t, DOMAIN)
-    slots = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
-    return slots, " ".join(m.get("text") or "" for m in dispatcher.messages)
+seal_key = identity_form.seal_key  # the autouse fixture
 
 
 # --- questions, thanks, greetings at each prompt ------------------------------------------

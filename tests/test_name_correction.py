@@ -2,14 +2,17 @@
 again from the name. The validator says nothing and counts no failure (it
 said three error messages, one per slot, and counted each), the slots of the
 old name's verification are cleared, and the one message the user gets is
-the name prompt (in-process, with tests/test_form_validation.py's tracker)."""
+the name prompt (in-process, with tests/support/identity_form.py's tracker)."""
 import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.forms import ActionAskHolderName
 from actions.messages import text as message_text
 from bot.privacy import sealed
-from tests.test_form_validation import DOMAIN, SENDER, seal_key, tracker, validate  # noqa: F401 (seal_key: fixture)
+from tests.support import identity_form
+from tests.support.identity_form import DOMAIN, SENDER, tracker, validate
+
+seal_key = identity_form.seal_key  # the autouse fixture
 
 CORRECTIONS = [("名字打错了", "zh"), ("姓名输错了，我重新说", "zh"), ("sorry, wrong name", "en"), ("I mistyped my name", "en")]
 
