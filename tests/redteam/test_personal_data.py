@@ -30,8 +30,15 @@ ID_DIGITS = "18800101"  # the part of 李四's number no masked form shows
 PHONE_DIGITS = "00000002"
 
 
+# A number that is a JSON value (a confidence, a timestamp, a token offset), not text anybody
+# typed: left out before folding, so that the digits of "1.720000000204891e-05" never
+# pass for a phone's "00000002". Typed text is inside a JSON string, never matched.
+_JSON_NUMBER = re.compile(r"(?<=[:\[,])\s*-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?(?=\s*[,\]}])")
+
+
 def folded(text: str) -> str:
     """Digits only (full-width folded): a number is found however it was split."""
+    text = _JSON_NUMBER.sub(" ", text)
     return "".join(ch for ch in re.sub(r"[０-９]", lambda m: chr(ord(m.group(0)) - 0xFEE0), text) if ch.isdigit())
 
 
@@ -42,7 +49,9 @@ def every_cell(db: Path) -> str:
         for (table,) in connection.execute("SELECT name FROM sqlite_master WHERE type='table'"):
             for row in connection.execute(f'SELECT * FROM "{table}"'):
                 for value in row:
-                    text = value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+                    if not isinstance(value, (str, bytes)):
+                        continue  # a number column (an id, a timestamp): nothing anybody typed
+                    text = value.decode("utf-8", "replace") if isinstance(value, bytes) else value
                     cells.append(text)
                     if text.startswith("{"):
                         try:
