@@ -146,7 +146,9 @@ class HandoffClient:
             kind = {404: HandoffNotFound, 409: HandoffConflict}.get(status, HandoffRefused)
             current = error.get("status") if isinstance(error.get("status"), str) else None
             raise kind(code, message, status, current)
-        log.info("backend %s %s %s %.0fms", method, path, status, took)
+        # DEBUG: each staff console polls the queue every second, the sweep every 15 s
+        # (the backend's access log has every call already).
+        log.debug("backend %s %s %s %.0fms", method, path, status, took)
         return body
 
     # --- reading ---------------------------------------------------------------------------------
