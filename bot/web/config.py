@@ -5,11 +5,10 @@ from dataclasses import dataclass
 from typing import Dict, Optional
 from urllib.parse import urlsplit
 
-from bot.core.local_secrets import setting_or_local_secret
+from bot.core.opaque import web_secret_key
 from bot.core.settings import resolved
 from bot.handoff.hours import wait_minutes
 
-WEB_SECRET_FILE = "web_secret_key"  # in var/secrets/ when WEB_SECRET_KEY is empty
 
 MAX_BODY_BYTES = 16 * 1024
 MAX_MESSAGE_CHARS = 1000  # one chat message
@@ -100,7 +99,7 @@ def load_config(environ: Optional[Dict[str, str]] = None) -> WebConfig:
         port=_positive_int(env, "WEB_PORT", 65535),
         rasa_url=env["RASA_URL"].rstrip("/"),
         rasa_token=env["RASA_AUTH_TOKEN"],
-        secret_key=setting_or_local_secret(env["WEB_SECRET_KEY"], WEB_SECRET_FILE),
+        secret_key=web_secret_key(env),
         staff_db_url=env["STAFF_DB_URL"],
         session_minutes=_positive_int(env, "STAFF_SESSION_MINUTES", 60 * 24 * 30),
         backend_url=env["BACKEND_URL"].rstrip("/"),

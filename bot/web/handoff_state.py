@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 from typing import Any, Callable, Dict, Optional
 
+from bot.core.opaque import conversation_key
 from bot.handoff.client import HandoffClient, HandoffUnavailable
 from bot.web.rasa_client import REST_CHANNEL
 
@@ -79,7 +80,7 @@ class HandoffState:
         self.client, self.state, self._opaque = client, state, opaque
 
     def _key(self, kind: str, sender: str) -> str:
-        return f"handoff-{kind}:" + self._opaque("conversation:" + sender)
+        return f"handoff-{kind}:" + conversation_key(self._opaque, sender)
 
     async def remember(self, sender: str) -> None:
         """From now on (for a day) this conversation's messages are checked against the backend."""

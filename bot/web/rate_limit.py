@@ -12,14 +12,13 @@ so that every web replica counts the same ones.
 """
 from __future__ import annotations
 
-import hashlib
-import hmac
 import math
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Callable, Optional
 
+from bot.core.opaque import hasher
 from bot.web.http import WebError
 from bot.web.shared_state import take_from
 
@@ -72,11 +71,7 @@ class Limiter:
 
     def __init__(self, state, secret_key: str, clock: Callable[[], float] = time.time, factor: int = 1) -> None:
         self.state, self.clock, self.factor = state, clock, factor
-        self._key = hmac.new(secret_key.encode(), b"helpdesk-rate-limit", hashlib.sha256).digest()
-
-    def opaque(self, text: str) -> str:
-        """A keyed hash standing for `text` (an address, a session) wherever it is kept."""
-        return hmac.new(self._key, text.encode("utf-8", "surrogateescape"), hashlib.sha256).hexdigest()[:32]
+        self.opaque = hasher(secret_key)  # a keyed hash standing for an address, a session (bot/core/opaque.py)
 
     def key(self, rule: Rule, who: str) -> str:
         return f"limit:{rule.name}:{self.opaque(who)}"

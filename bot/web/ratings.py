@@ -16,6 +16,7 @@ from sqlalchemy import CheckConstraint, Column, DateTime, Integer, String, Uniqu
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot.core.opaque import conversation_key
 from bot.http.blocking import DatabaseWork
 from bot.http.errors import HttpError
 from bot.privacy.pii import redact
@@ -49,11 +50,6 @@ class ConversationRating(Base):
     score = Column(Integer, nullable=False)
     comment = Column(String(MAX_COMMENT_CHARS), nullable=True)  # redacted
     created_at = Column(DateTime, nullable=False, index=True)
-
-
-def conversation_key(opaque: Callable[[str], str], sender: str) -> str:
-    """What stands for a conversation in these tables: a keyed hash of its sender id."""
-    return opaque("conversation:" + sender)
 
 
 def already_rated() -> HttpError:
