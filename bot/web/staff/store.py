@@ -15,6 +15,7 @@ from bot.db import Database
 # The staff tables' Base (bot/web/staff/models.py) by way of bot/web/ratings.py, which
 # puts the citizens' ratings on it: create_all makes those too.
 from bot.web.ratings import Base
+from bot.insights import review  # noqa: F401  (the review inbox's tables on that Base)
 
 # table -> (column, its DDL) added after the tables were first created, in order.
 ADDED_COLUMNS = {
