@@ -175,6 +175,20 @@ _PAYLOAD = re.compile(r"^/[a-z0-9_]+(?:/[a-z0-9_]+)?(?:\{.*\})?$", re.DOTALL)
 _INTENT_NAME = re.compile(r"^(?:EXTERNAL_)?[a-z0-9_]+(?:/[a-z0-9_]+)?$")
 
 
+# The id Rasa stamps on every event (trackers.py update(): the model that produced it), a uuid4's
+# 32 hex digits: kept as it is (its digit runs can look like a phone or ID number to redact()).
+_MODEL_ID = re.compile(r"[0-9a-f]{32}")
+
+
+def _redacted_metadata(metadata: Any) -> Any:
+    """An event's metadata through redact(), but the model id."""
+    model_id = metadata.get("model_id") if isinstance(metadata, dict) else None
+    redacted = map_strings(metadata, redact)
+    if isinstance(model_id, str) and _MODEL_ID.fullmatch(model_id):
+        redacted["model_id"] = model_id
+    return redacted
+
+
 def _intent_names_masked(value: Any) -> Any:
     """An intent dict or ranking with any name that is not an intent name masked whole."""
     if isinstance(value, dict):
@@ -203,7 +217,7 @@ def _redacted_user_event(event: UserUttered, secret_expected: bool, name_expecte
     copied = copy.deepcopy(event)
     copied.text = whole_text_fn(event.text) if event.text else event.text
     copied.entities = _entities(event.entities, text_fn)
-    copied.metadata = map_strings(event.metadata, redact)
+    copied.metadata = _redacted_metadata(event.metadata)
     parse_data: Dict[str, Any] = {}
     for key, value in (event.parse_data or {}).items():
         if key == "text":
@@ -267,7 +281,7 @@ def _redacted_from(events: Sequence[Event], first: int, replay: DialogueStateTra
             copied = copy.deepcopy(event)
             copied.text = map_strings(event.text, lambda s: _mask_echoes(redact(s), turn_secrets))
             copied.data = map_strings(event.data, lambda s: _mask_echoes(redact(s), turn_secrets))
-            copied.metadata = map_strings(event.metadata, redact)
+            copied.metadata = _redacted_metadata(event.metadata)
         elif isinstance(event, EntitiesAdded):
             copied = copy.deepcopy(event)
             copied.entities = _entities(event.entities, lambda s: _mask_echoes(redact(s), turn_secrets))
@@ -290,7 +304,7 @@ def _redacted_slot_event(event: SlotSet, turn_secrets: Set[str]) -> SlotSet:
         value = fn(str(value))
     copied = copy.copy(event)
     copied.value = map_strings(value, fn)
-    copied.metadata = map_strings(event.metadata, redact)
+    copied.metadata = _redacted_metadata(event.metadata)
     return copied
 
 
