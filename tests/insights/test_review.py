@@ -90,7 +90,7 @@ def test_new_turns_count_on_an_item_and_leave_its_label_alone(db):
     collect(db)
     with db.write() as session:
         item_id = review.items(session)[0]["id"]
-        review.label(session, item_id, "use_other_city", "18888888888 的人问的", "reviewer1")
+        review.label(session, item_id, "cross_region_use", "18888888888 的人问的", "reviewer1")
         session.commit()
     with db.write() as session:
         turn(session, "能用社保卡坐地铁吗?", "fallback", minutes=10)
@@ -99,7 +99,7 @@ def test_new_turns_count_on_an_item_and_leave_its_label_alone(db):
     assert collect(db) == 2
     with db.read() as session:
         (item,) = review.items(session, status=None)
-    assert item["count"] == 3 and item["status"] == "labelled" and item["label"] == "use_other_city"
+    assert item["count"] == 3 and item["status"] == "labelled" and item["label"] == "cross_region_use"
     assert item["note"] == "188****8888 的人问的" and item["reviewed_by"] == "reviewer1"
     assert item["last_at"] == "2026-11-02T08:11:00Z"
 
