@@ -1,4 +1,4 @@
-"""Command line of the helpdesk: `python -m bot {run,shell,settings,purge}`."""
+"""Command line of the helpdesk: `python -m bot {run,shell,settings,purge,reload}`."""
 import argparse
 import sys
 
@@ -10,6 +10,7 @@ def main(argv=None) -> int:
     commands.add_parser("shell", help="talk to the assistant in this terminal")
     commands.add_parser("settings", help="print the settings table (Markdown)")
     commands.add_parser("purge", help="delete conversations and hand-over tickets older than RETENTION_DAYS")
+    commands.add_parser("reload", help="make every running Rasa server load the newest model, one at a time")
     args = parser.parse_args(argv)
     if args.command == "run":
         from bot.ops.launcher import run
@@ -35,6 +36,13 @@ def main(argv=None) -> int:
               f"{'(backend unreachable: no)' if done.handoff_tickets is None else done.handoff_tickets} "
               "hand-over tickets")
         return 0 if done.handoff_tickets is not None else 1
+    if args.command == "reload":
+        from bot.core import process_logging
+        from bot.core.settings import resolved
+        from bot.ops.reload import main as reload
+
+        process_logging.setup("httpx", "httpcore")
+        return reload(resolved())
     return 2
 
 

@@ -17,9 +17,11 @@ from urllib.parse import urlsplit
 
 from bot.ops.processes import Service
 
-# A replica that refuses a connection is skipped for this long; a request
-# already sent to a replica that dies is not retried (POST is not idempotent):
-# the client gets 502 and may send it again.
+# A replica that refuses a connection, fails or answers 503 is skipped for this
+# long. A request is passed to another replica on a 503 (a replica loading a new
+# model, bot/rasa_ext/model_reload.py; a full turn queue; a turn that failed, which
+# the client is told to send again) or a failed connection, POSTs too
+# (non_idempotent): a turn in flight on a replica that dies is sent to another too.
 FAIL_TIMEOUT_SECONDS = 5
 # Rasa's turn waits for its action calls; an action waits for the backend.
 READ_TIMEOUT_SECONDS = 120
@@ -51,7 +53,7 @@ def _server(host: str, port: str, upstream: str) -> str:
             proxy_set_header Connection "";
             proxy_set_header Host $host;
             proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-            proxy_next_upstream error timeout http_502 http_503;
+            proxy_next_upstream error timeout http_502 http_503 non_idempotent;
             proxy_connect_timeout 2s;
             proxy_read_timeout {READ_TIMEOUT_SECONDS}s;
         }}

@@ -11,6 +11,8 @@
   limited to MAX_BODY_BYTES instead of sanic's 100 MB.
 - Turns are served first come, first served, and refused at once with a 503
   and Retry-After when too many wait (bot/turn_queue.py).
+- A readiness check and a reload of the newest model without downtime
+  (GET /helpdesk/ready, POST /helpdesk/reload: bot/rasa_ext/model_reload.py).
 
 Rasa exposes no hook for any of this: the two functions of Rasa that build
 the server are wrapped before Rasa runs (`bot.rasa_ext.bootstrap.harden_server`,
@@ -26,7 +28,7 @@ from typing import Any, Callable
 
 from bot import turn_queue
 from bot.core.service_auth import bearer_token
-from bot.rasa_ext import bootstrap
+from bot.rasa_ext import bootstrap, model_reload
 
 # The largest legitimate bodies: a WeChat message (the channel stops at 64 KiB)
 # and a REST message of 5000 characters (at most 30 KB of escaped JSON).
@@ -79,6 +81,7 @@ def harden(app: Any) -> Any:
     # Turns first come, first served; a full queue refuses at once, with Retry-After.
     bootstrap.Patch("rasa.core.agent.Agent", "handle_message", turn_queue.queued).apply()
     app.register_middleware(turn_queue.add_retry_after, "response")
+    model_reload.install(app)  # /helpdesk/ready, /helpdesk/reload
     return app
 
 
