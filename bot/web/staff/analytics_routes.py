@@ -30,7 +30,7 @@ FORMATS = ("json", "csv")
 
 
 def _one(request: Request, name: str) -> Optional[str]:
-    values = request.args.getlist(name)
+    values = request.args.getlist(name) or []
     if len(values) > 1:
         raise HttpError(422, "invalid_period", f"Give `{name}` once.")
     return values[0] if values else None
