@@ -14,6 +14,7 @@ from bot.http.app import new_app
 from bot.http.blocking import DatabaseWork
 from bot.http.errors import JsonErrorHandler
 from bot.http.json import json_response
+from bot.insights.indexer import INDEX_SECONDS, IndexerJob
 from bot.web.chat import add_chat_routes
 from bot.web.config import (
     BACKEND_TIMEOUT_SECONDS,
@@ -59,11 +60,13 @@ def create_app(cfg: WebConfig, db: Database, name: str = "helpdesk_web") -> Sani
                     Ratings(staff_db, limiter.opaque))
     add_staff_routes(app, cfg, StaffGuard(cfg, staff_db), FaqSearch(rasa), tickets, handoffs, rasa)
     sweep = HandoffSweep(handoff_client, rasa, handoffs, cfg.handoff_wait_minutes)
+    app.ctx.insights = IndexerJob(cfg.tracker_db_url, db, limiter.opaque)  # the facts for figures and review
     tasks = []
 
     @app.listener("after_server_start")
     async def _start_sweep(app_, loop) -> None:
         tasks.append(loop.create_task(sweep.run(HANDOFF_SWEEP_SECONDS)))
+        tasks.append(loop.create_task(app.ctx.insights.run(INDEX_SECONDS)))
 
     @app.get("/health")
     async def health(request: Request) -> HTTPResponse:
@@ -82,6 +85,7 @@ def create_app(cfg: WebConfig, db: Database, name: str = "helpdesk_web") -> Sani
         await handoff_client.close()
         await state.close()
         staff_db.close()
+        app.ctx.insights.close()
         db.dispose()
 
     return app

@@ -59,6 +59,7 @@ class WebConfig:
     chat_limit_factor: int
     redis_url: str  # "" : limits and ended sessions in this process only
     handoff_wait_minutes: int  # a live hand-over nobody claimed this long is offered a call back instead
+    tracker_db_url: str  # Rasa's tracker store: the figures' indexer reads its events (bot/insights/indexer.py)
 
 
 def _positive_int(env: Dict[str, str], name: str, high: int) -> int:
@@ -111,4 +112,5 @@ def load_config(environ: Optional[Dict[str, str]] = None) -> WebConfig:
         chat_limit_factor=_positive_int(env, "CHAT_LIMIT_FACTOR", 1_000_000),
         redis_url=env["REDIS_URL"],
         handoff_wait_minutes=_wait_minutes(environ),
+        tracker_db_url=env["TRACKER_DB_URL"],
     )
