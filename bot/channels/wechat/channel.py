@@ -45,6 +45,7 @@ from bot.channels.wechat.xml_messages import (
 from bot.channels.wechat.handoff import HeldConversations
 from bot.channels.wechat.output import WeChatOutput
 from bot.channels.wechat.rasa_conversation import RasaConversations
+from bot.channels.wechat.ratings import RatingStore, WeChatRatings, conversation_now_in
 from bot.channels.wechat.state import NONCE_NEW, NONCE_OTHER_MESSAGE, ChannelState, state_for, hashed
 from bot.channels.wechat.turns import OnNewMessage, Turns
 from bot.core import settings
@@ -118,7 +119,7 @@ class WeChatInput(InputChannel):
         if credentials is None:
             cls.raise_missing_credentials_exception()
         bootstrap.install()  # Rasa may load this channel first of our plug-ins
-        return cls(WeChatConfig.from_credentials(credentials))
+        return cls(WeChatConfig.from_credentials(credentials), ratings_store=RatingStore.from_settings())
 
     def __init__(
         self,
@@ -127,6 +128,7 @@ class WeChatInput(InputChannel):
         api: Optional[CustomerServiceClient] = None,
         handoff_client: Any = None,
         conversations: Optional[RasaConversations] = None,
+        ratings_store: Any = None,
     ) -> None:
         self.config = config
         self.state = state or state_for(config.redis_url)
@@ -135,7 +137,11 @@ class WeChatInput(InputChannel):
         if handoff_client is None and config.backend_url:
             handoff_client = HandoffClient(config.backend_url, config.backend_token, timeout=BACKEND_TIMEOUT_SECONDS)
         handoffs = HeldConversations(self.state, handoff_client) if handoff_client is not None else None
-        self.turns = Turns(self.state, self.api, config.reply_seconds, self.name(), handoffs, self.conversations)
+        # Citizens rate (issue 13): the widget's tables; None (tests of the channel alone): nothing is asked.
+        ratings = WeChatRatings(self.state, ratings_store, conversation_now_in(self.conversations)) \
+            if ratings_store is not None else None
+        self.turns = Turns(self.state, self.api, config.reply_seconds, self.name(), handoffs, self.conversations,
+                           ratings)
         self.crypto: Optional[MessageCrypto] = None
         # A configured EncodingAESKey means safe mode is required, even when the key is unusable.
         self.safe_mode_required = bool(config.encoding_aes_key)

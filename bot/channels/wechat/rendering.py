@@ -4,7 +4,7 @@ WeChat text messages have no buttons, so a button becomes a numbered option
 ("1. ...") and a reply of that number picks it. A passive reply must stay
 short (about 2 KB), so a long answer is cut at a line or sentence boundary and
 "继续"/"more" fetches the next part. The channel's own words (welcome,
-unsupported message types) live here too.
+unsupported message types, the rating questions) live here too.
 """
 from __future__ import annotations
 
@@ -41,6 +41,16 @@ WELCOME = (
     "请直接用文字或语音提问，例如：“补办的社保卡需要重新激活吗？”\n"
     "Questions in English are welcome too."
 )
+# Citizens rate (issue 13, bot/channels/wechat/ratings.py): one line under a message, answered by a number.
+RATE_ANSWER = {
+    "zh": "这个回答对您有帮助吗？回复 1 有帮助，回复 2 没帮助。",
+    "en": "Was this answer helpful? Reply 1 for yes, 2 for no.",
+}
+RATE_CONVERSATION = {
+    "zh": "请为本次人工服务打分：回复 1 到 5 的数字（5 为非常满意）。",
+    "en": "How satisfied are you with the help from our staff? Reply with a number from 1 (not at all) to 5 (very).",
+}
+RATING_THANKS = {"zh": "谢谢您的评价！", "en": "Thank you for your rating!"}
 UNSUPPORTED = (
     "抱歉，我目前只能理解文字和语音消息，请用文字或语音告诉我您的问题。\n"
     "Sorry, I can only understand text and voice messages."

@@ -14,6 +14,9 @@ A conversation a person holds (bot/channels/wechat/handoff.py) has no turn:
 the message is stored in the conversation for the member of staff and the
 reply is `success`; a message asking to leave (bot/handoff/leave.py) hands
 the conversation back to the assistant, which says so.
+
+Ratings (bot/channels/wechat/ratings.py, issue 13): a question may be added
+under what the assistant says, and a bare number answering it is the rating.
 """
 from __future__ import annotations
 
@@ -27,6 +30,7 @@ from bot.channels.wechat import rendering
 from bot.channels.wechat.api_client import CustomerServiceClient
 from bot.channels.wechat.handoff import RELEASED_INTENT, HeldConversations
 from bot.channels.wechat.rasa_conversation import RasaConversations
+from bot.channels.wechat.ratings import AnswerCollector, WeChatRatings
 from bot.channels.wechat.xml_messages import IncomingMessage
 from bot.channels.wechat.state import HANDED_OFF, REPLIED, ChannelState, Outcome, hashed
 from bot.handoff.leave import asks_to_leave_handoff
@@ -87,13 +91,15 @@ class _Turn:
 class Turns:
     def __init__(self, state: ChannelState, api: CustomerServiceClient, reply_seconds: float, channel_name: str,
                  handoffs: Optional[HeldConversations] = None,
-                 conversations: Optional[RasaConversations] = None) -> None:
+                 conversations: Optional[RasaConversations] = None,
+                 ratings: Optional[WeChatRatings] = None) -> None:
         self.state = state
         self.api = api
         self.reply_seconds = reply_seconds
         self.channel_name = channel_name
         self.handoffs = handoffs  # None: no hand-overs (tests of the channel alone)
         self.conversations = conversations
+        self.ratings = ratings  # None: nothing is asked (tests of the channel alone)
         self._running: Set[asyncio.Task] = set()  # strong references: a bare task may be garbage-collected
 
     def spawn(self, work: Awaitable[Any]) -> "asyncio.Task":
@@ -147,8 +153,11 @@ class Turns:
         more_language = rendering.more_request_language(text)
         if more_language:
             return await self.state.next_part(openid) or rendering.NOTHING_MORE[more_language]
+        thanks = await self.ratings.reply(openid, text) if self.ratings else None
+        if thanks:
+            return thanks
         option = rendering.chosen_option(text, await self.state.options(openid))
-        collector = CollectingOutputChannel()
+        collector = AnswerCollector()  # each answer's id and response: an FAQ answer may be rated
         await on_new_message(UserMessage(
             option.payload if option else text, collector, openid,
             input_channel=self.channel_name,
@@ -183,12 +192,17 @@ class Turns:
     async def present(self, openid: str, messages: List[Dict[str, Any]]) -> Optional[str]:
         """The assistant's messages as the follower reads them: the first part of
         the rendered text (None when there is nothing to show). Remembers the
-        numbered options, the remaining parts and a hand-over the messages speak of."""
+        numbered options, the remaining parts and a hand-over the messages speak of;
+        a rating question may end the text."""
         if self.handoffs:
             await self.handoffs.remember(openid, messages)
         rendered = rendering.render(messages)
+        text = rendered.text
+        question = await self.ratings.question(openid, messages, bool(rendered.options)) if self.ratings and text else None
+        if question:
+            text += "\n\n" + question
         await self.state.set_options(openid, rendered.options)
-        parts = rendering.split_for_reply(rendered.text) if rendered.text else []
+        parts = rendering.split_for_reply(text) if text else []
         await self.state.set_parts(openid, parts[1:])
         return parts[0] if parts else None
 

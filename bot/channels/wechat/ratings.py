@@ -1,0 +1,220 @@
+"""Citizens rate on WeChat (issue 13): one question, answered by a number.
+
+WeChat has no buttons, so a rating is asked as one line under a message and
+answered by a bare number (ASCII or full-width):
+
+- under the first FAQ answer of a Rasa session: "这个回答对您有帮助吗？回复 1 有帮助，
+  回复 2 没帮助" -> that answer's message id rated up or down;
+- under the message that ends a human conversation (a person had claimed it,
+  then closed it or handed it back; not when the follower left it): 1 to 5
+  -> the conversation's rating.
+
+The next message, if it is just such a number, is the rating: it is stored and
+answered with a short thanks, without a Rasa turn. Anything else goes to the
+assistant as usual and the question lapses. Each question is asked at most
+once per Rasa session (the session's start, read from the tracker store, is
+kept with what was asked), never while a form or a task's confirmation is
+active, never while a person holds the conversation, never under an answer
+with numbered options (a number would then be ambiguous), and the 1-5 question
+not to a follower whose conversation was rated already (the table keeps one
+rating per conversation, and a follower's conversation is their OpenID).
+
+Ratings go to the widget's tables (bot/web/ratings.py) on STAFF_DB_URL under
+`conversation_key(hasher(web_secret_key(env)), openid)`: the figures and the
+review inbox count WeChat alike. The answer's message id is the one the REST
+channel and the web process give it (bot/core/message_ids.py, from its
+event's timestamp). What is pending or was asked lives in the channel state
+(memory, or Redis shared by replicas), keyed by the hashed OpenID.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+import unicodedata
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Text, Tuple
+
+from rasa.shared.core.events import SessionStarted
+
+from bot.channels.rest import StampingCollector
+from bot.channels.wechat import rendering
+from bot.channels.wechat.handoff import handoff_payload
+from bot.channels.wechat.state import ChannelState, hashed
+from bot.privacy.slots import AWAITING_CONFIRMATION
+
+logger = logging.getLogger(__name__)
+
+RECORD_TTL_SECONDS = 24 * 3600  # what was asked, per follower; sessions are told apart by their start
+ANSWER, CONVERSATION = "answer", "conversation"
+_CHOICES = {ANSWER: {1: "up", 2: "down"}, CONVERSATION: {n: n for n in range(1, 6)}}
+_NUMBER = re.compile(r"\d")
+_TRAILING = " \t\r\n。.!！~～"
+
+# (session id, busy): the Rasa session's start and whether a form or a task's confirmation is
+# active; None when the conversation cannot be read (then nothing is asked).
+ConversationNow = Callable[[str], Awaitable[Optional[Tuple[float, bool]]]]
+
+
+def bare_number(text: str) -> Optional[int]:
+    """The number a reply like "2", "２" or "5。" is, None for anything else."""
+    number = unicodedata.normalize("NFKC", text or "").strip().rstrip(_TRAILING)
+    return int(number) if _NUMBER.fullmatch(number) else None
+
+
+class AnswerCollector(StampingCollector):
+    """The REST channel's collector (each answer's `id`, as the history has it) that
+    also keeps which response an answer is (`utter_action`, "utter_faq/<key>" for an FAQ)."""
+
+    async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
+        first = len(self.messages)
+        await super().send_response(recipient_id, message)
+        if message.get("utter_action") and len(self.messages) > first:
+            self.messages[-1]["utter_action"] = message["utter_action"]
+
+
+def _faq_answer(messages: List[Dict[str, Any]]) -> Optional[Dict[str, Any]]:
+    """The turn's FAQ answer when it is what the turn ends with (a form's prompt after it: no)."""
+    last = messages[-1] if messages else {}
+    action = last.get("utter_action")
+    return last if isinstance(action, str) and action.startswith("utter_faq/") and last.get("id") else None
+
+
+def conversation_now_in(conversations: Any) -> ConversationNow:
+    """(session id, busy) read from the Rasa agent's tracker store (bot/channels/wechat/rasa_conversation.py's
+    app): right after a turn the store hands out the session it just saved (bot/session_cache.py)."""
+
+    async def now(openid: str) -> Optional[Tuple[float, bool]]:
+        agent = getattr(getattr(getattr(conversations, "app", None), "ctx", None), "agent", None)
+        if agent is None or not agent.is_ready():
+            return None
+        tracker = await agent.tracker_store.retrieve(openid)
+        if tracker is None:
+            return 0.0, False
+        session = next((e.timestamp for e in reversed(tracker.events) if isinstance(e, SessionStarted)), 0.0)
+        return session, bool(tracker.active_loop_name or tracker.get_slot(AWAITING_CONFIRMATION))
+
+    return now
+
+
+class RatingStore:
+    """The widget's tables (bot/web/ratings.py Ratings) on STAFF_DB_URL, opened at first use
+    (the web process creates them and the local secret; this process may start first)."""
+
+    def __init__(self, staff_db_url: str, secret_key: Callable[[], str]) -> None:
+        self.url, self.secret_key = staff_db_url, secret_key
+        self._ratings: Any = None
+        self._opening = asyncio.Lock()
+
+    @classmethod
+    def from_settings(cls) -> "RatingStore":
+        from bot.core import settings
+        from bot.core.opaque import web_secret_key
+
+        env = settings.resolved()
+        return cls(env["STAFF_DB_URL"], lambda: web_secret_key(env))
+
+    def _open(self) -> Any:
+        from bot.core.opaque import hasher
+        from bot.http.blocking import DatabaseWork
+        from bot.web.ratings import Ratings
+        from bot.web.staff.store import open_store
+
+        return Ratings(DatabaseWork(open_store(self.url), 2, "wechat-ratings"), hasher(self.secret_key()))
+
+    async def _tables(self) -> Any:
+        async with self._opening:  # opening blocks (create_all): off the event loop, once
+            if self._ratings is None:
+                self._ratings = await asyncio.get_running_loop().run_in_executor(None, self._open)
+        return self._ratings
+
+    async def add_feedback(self, openid: str, message_id: str, rating: str) -> None:
+        await (await self._tables()).add_feedback(openid, message_id, rating)
+
+    async def add_rating(self, openid: str, score: int) -> None:
+        await (await self._tables()).add_rating(openid, score, None)
+
+    async def rated(self, openid: str) -> bool:
+        return (await (await self._tables()).given(openid))["rated"]
+
+
+class WeChatRatings:
+    """What the channel's turns ask (`question`, under a message) and take (`reply`)."""
+
+    def __init__(self, state: ChannelState, store: Any, conversation_now: ConversationNow) -> None:
+        self.state, self.store, self.conversation_now = state, store, conversation_now
+
+    # the follower's record: {"session", "asked": [kind], "pending": {"kind", "message_id"?, "language"}, "human"}
+    # (the state's own get/set: one small JSON value per follower, like the numbered options)
+    def _key(self, openid: str) -> str:
+        return "rating:" + hashed(openid)
+
+    async def _record(self, openid: str) -> Dict[str, Any]:
+        raw = await self.state._get(self._key(openid))
+        return json.loads(raw) if raw else {}
+
+    async def _save(self, openid: str, record: Dict[str, Any]) -> None:
+        await self.state._set(self._key(openid), json.dumps(record), RECORD_TTL_SECONDS)
+
+    async def reply(self, openid: str, text: str) -> Optional[str]:
+        """The thanks when `text` answers the pending question (the rating is stored), else
+        None: the message goes to the assistant and the question lapses."""
+        record = await self._record(openid)
+        pending = record.get("pending")
+        if not pending:
+            return None
+        record["pending"] = None
+        await self._save(openid, record)
+        choice = _CHOICES[pending["kind"]].get(bare_number(text))
+        if choice is None:
+            return None
+        try:
+            if pending["kind"] == ANSWER:
+                await self.store.add_feedback(openid, pending["message_id"], choice)
+            else:
+                await self.store.add_rating(openid, choice)
+        except Exception as error:  # rated already (409), or the database: the follower is thanked all the same
+            logger.warning("wechat: rating of user %s not stored: %s", hashed(openid)[:12],
+                           getattr(error, "code", None) or type(error).__name__)
+        return rendering.RATING_THANKS[pending["language"]]
+
+    async def question(self, openid: str, messages: List[Dict[str, Any]], has_options: bool) -> Optional[str]:
+        """The line to add under these messages of the assistant (a turn's answer, or what a
+        hand-over's status change says), None when nothing is asked. Never raises."""
+        try:
+            return await self._question(openid, messages, has_options)
+        except Exception as error:
+            logger.warning("wechat: no rating asked of user %s: %s", hashed(openid)[:12], type(error).__name__)
+            return None
+
+    async def _question(self, openid: str, messages: List[Dict[str, Any]], has_options: bool) -> Optional[str]:
+        handoffs = [h for h in (handoff_payload(m) for m in messages) if h]
+        if any(h.get("status") == "claimed" for h in handoffs):
+            record = await self._record(openid)
+            await self._save(openid, {**record, "human": True})  # a person is with the follower
+            return None
+        if has_options:
+            return None
+        ended = any(h.get("status") == "closed" and h.get("by") != "citizen" for h in handoffs)
+        answer = None if handoffs else _faq_answer(messages)
+        if not ended and answer is None:
+            return None
+        record = await self._record(openid)
+        if ended:
+            if not record.get("human"):
+                return None  # nobody had joined: there was no human conversation to rate
+            record["human"] = False
+            await self._save(openid, record)
+        elif await self.state.handoff_marked(openid):
+            return None  # a person may hold the conversation
+        now = await self.conversation_now(openid)
+        if now is None or now[1]:
+            return None
+        session, kind = now[0], CONVERSATION if ended else ANSWER
+        asked = record.get("asked", []) if record.get("session") == session else []
+        if kind in asked or (kind == CONVERSATION and await self.store.rated(openid)):
+            return None
+        language = rendering.language_of(" ".join(m.get("text") or "" for m in messages))
+        pending = {"kind": kind, "language": language, **({"message_id": answer["id"]} if answer else {})}
+        await self._save(openid, {**record, "session": session, "asked": asked + [kind], "pending": pending})
+        return (rendering.RATE_ANSWER if kind == ANSWER else rendering.RATE_CONVERSATION)[language]
