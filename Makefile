@@ -18,7 +18,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help venv train run cluster test test-fast eval bench shell lint clean
+.PHONY: FORCE help venv train run cluster test test-fast eval bench shell lint clean
 
 help:
 	@echo "make run    install (first time), train if data or config changed, start everything"
@@ -45,10 +45,19 @@ $(AXE): tests/web/axe/package-lock.json
 	cd tests/web/axe && npm ci --no-audit --no-fund
 	touch $@
 
+# The review inbox's labelled items (STAFF_DB_URL) as NLU data, in data/ where `rasa train` reads it
+# (git-ignored): the export runs every time and rewrites the file only when its content changes,
+# so the model retrains only then.
+REVIEWED := data/reviewed/nlu.yml
+$(REVIEWED): $(VENV)/.installed FORCE
+	$(PY) -m bot.insights export-training-data $@
+
+FORCE:
+
 # Rasa skips the work itself when its fingerprint says nothing changed; the
 # touch tells make the model is current as of when training began, so an input
 # edited during the minutes of training is newer and trains again next time.
-$(MODEL): $(VENV)/.installed $(TRAINING_INPUTS)
+$(MODEL): $(VENV)/.installed $(TRAINING_INPUTS) $(REVIEWED)
 	started=$$(date +%s) && $(RASA) train --fixed-model-name helpdesk --out models && touch -d @$$started $@
 
 train: $(MODEL)

@@ -28,7 +28,7 @@ def main(argv=None) -> int:
         print(f"export-training-data: the staff database cannot be read ({type(error).__name__}); "
               f"{path} left as it was", file=sys.stderr)
         if not path.exists():
-            training_export.write_if_changed(path, training_export.render(training_export.Export()))
+            training_export.write(path, training_export.Export())
         return 0
     skipped = ", ".join(f"{count} {why}" for why, count in sorted(result.skipped.items())) or "none"
     print(f"{path}: {result.count} labelled examples ({'written' if changed else 'unchanged'}); left out: {skipped}")

@@ -15,6 +15,7 @@ labelled it holds an empty `nlu: []` (make then sees a file that exists and is c
 """
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -174,7 +175,18 @@ def write_if_changed(path: Path, content: str) -> bool:
     return True
 
 
+def write(path: Path, result: Export) -> bool:
+    """Writes the file if its content changes; whether it did. A first file with nothing in it is dated
+    1970: it changes no model, and make must not take it for a newer input and retrain."""
+    path = Path(path)
+    first = not path.exists()
+    changed = write_if_changed(path, render(result))
+    if first and not result.examples:
+        os.utime(path, (0, 0))
+    return changed
+
+
 def export(db_url: str, path: Path = DEFAULT_PATH) -> Tuple[Export, bool]:
     """Writes the labelled items of the staff database as NLU data at `path`; (what, whether it changed)."""
     result = select_examples(labelled_pairs(db_url))
-    return result, write_if_changed(path, render(result))
+    return result, write(path, result)
