@@ -37,6 +37,9 @@
     return 10 * power;
   }
 
+  /* A scale for counts: whole numbers at each of the 4 steps. */
+  function counts(value) { return Math.max(4, Math.ceil(niceMax(value) / 4) * 4); }
+
   function plain(value) { return value === null || value === undefined ? "–" : String(value); }
 
   function highest(series) {
@@ -58,7 +61,7 @@
   function vertical(svg, o, width, height) {
     var left = 52, right = 12, top = 12 + (o.series.length > 1 ? o.series.length * 16 : 0), bottom = 34;
     var plotW = width - left - right, plotH = height - top - bottom;
-    var max = o.max || niceMax(highest(o.series));
+    var max = o.max || counts(highest(o.series));
     var n = o.labels.length || 1;
     var step = plotW / n;
     for (var t = 0; t <= 4; t++) {
@@ -109,7 +112,7 @@
   /* One row per label: its name, a bar per series, the values written after the bars. */
   function horizontal(svg, o, width) {
     var left = 170, right = 70, top = 8 + (o.series.length > 1 ? o.series.length * 16 : 0), row = 14 * o.series.length + 12;
-    var max = o.max || niceMax(highest(o.series));
+    var max = o.max || counts(highest(o.series));
     var plotW = width - left - right;
     o.labels.forEach(function (label, i) {
       var y = top + row * i;
