@@ -19,11 +19,9 @@ T0 = dt.datetime(2026, 11, 2, 8, 0, 0)
 _ids = itertools.count(1)
 
 
-@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def web(request, tmp_path_factory):
+def start_review_web(directory, db_url):
     """A web process alone whose tracker store is an empty one of its own (nothing of the machine's
     var/tracker.db is indexed): the facts come from the tests."""
-    directory = tmp_path_factory.mktemp(f"review-{request.param}")
     tracker = directory / "tracker.db"
     engine = create_engine(f"sqlite:///{tracker}")
     with engine.begin() as connection:
@@ -31,8 +29,14 @@ def web(request, tmp_path_factory):
                                 "type_name VARCHAR(255), timestamp FLOAT, intent_name VARCHAR(255), "
                                 "action_name VARCHAR(255), data TEXT)"))
     engine.dispose()
+    return start_web(directory, db_url, TRACKER_DB_URL=f"sqlite:///{tracker}")
+
+
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def web(request, tmp_path_factory):
+    directory = tmp_path_factory.mktemp(f"review-{request.param}")
     with staff_database(request.param, directory) as db_url:
-        server = start_web(directory, db_url, TRACKER_DB_URL=f"sqlite:///{tracker}")
+        server = start_review_web(directory, db_url)
         yield server
         server.group.stop()
 
