@@ -22,7 +22,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from bot.core.paths import ROOT
-from tests.support.product import MODEL, start_product
+from tests.support.product import MODEL, STAFF_PASSWORD, STAFF_USER, start_product
 from tests.support.turn_load import TurnLoad, latency
 
 pytestmark = pytest.mark.product
@@ -134,3 +134,39 @@ def test_a_model_that_does_not_load_leaves_the_old_one_serving(single):
     assert after["ready"] and after["model_id"] == before["model_id"]
     assert after["last_reload"]["result"] == "failed" and after["last_reload"]["model_file"] == broken.name
     assert single.say("reload-broken", "补办的社保卡需要重新激活吗?")
+
+
+def staff_client(product, username: str, password: str) -> httpx.Client:
+    client = httpx.Client(base_url=product.web_url, timeout=30, headers={"Origin": product.web_url})
+    login = client.post("/api/staff/login", json={"username": username, "password": password})
+    assert login.status_code == 200, login.text
+    client.headers["X-CSRF-Token"] = login.json()["csrf_token"]
+    return client
+
+
+def test_an_admin_reloads_from_the_staff_api_and_nobody_else_may(single):
+    admin = staff_client(single, STAFF_USER, STAFF_PASSWORD)
+    before = admin.get("/api/staff/model")
+    assert before.status_code == 200, before.text
+    assert [(s["name"], s["state"], s["ready"]) for s in before.json()["servers"]] == [("rasa server", "serving", True)]
+
+    assert admin.post("/api/staff/accounts", json={"username": "reload-agent", "password": "agent-password-1",
+                                                  "role": "reviewer"}).status_code == 201
+    reviewer = staff_client(single, "reload-agent", "agent-password-1")
+    assert reviewer.get("/api/staff/model").json()["error"]["code"] == "forbidden"
+    assert reviewer.post("/api/staff/model/reload").status_code == 403
+    assert httpx.get(f"{single.web_url}/api/staff/model", timeout=30).status_code == 401
+
+    started = admin.post("/api/staff/model/reload")
+    assert started.status_code == 202, started.text
+    assert admin.post("/api/staff/model/reload").json()["error"]["code"] == "reload_running"
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline:
+        state = admin.get("/api/staff/model").json()
+        if not state["reload"]["running"]:
+            break
+        time.sleep(1)
+    assert [(o["name"], o["result"]) for o in state["reload"]["outcomes"]] == [("rasa server", "ok")]
+    server, earlier = state["servers"][0], before.json()["servers"][0]["last_reload"]
+    assert server["ready"] and server["last_reload"]["result"] == "ok"
+    assert server["last_reload"]["number"] == (earlier["number"] if earlier else 0) + 1
