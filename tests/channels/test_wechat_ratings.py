@@ -11,11 +11,12 @@ from sqlalchemy import select
 
 from bot.channels.wechat import rendering
 from bot.channels.wechat.ratings import RatingStore, WeChatRatings, bare_number
-from bot.channels.wechat.state import MemoryState
+from bot.channels.wechat.state import MemoryState, RedisState
 from bot.core.message_ids import stamp
 from bot.core.opaque import conversation_key, hasher
 from bot.web.ratings import ConversationRating, MessageFeedback
 from bot.web.staff.store import open_store
+from tests.support.redis_server import CHANNEL_DB, redis_url
 from tests.support.wechat_channel import AES_KEY, APP_ID, TOKEN, FakeAssistant, FakeHandoffClient, make_channel, serve
 from tests.support.wechat_server import WeChatServer, text_xml
 
@@ -272,3 +273,27 @@ async def test_the_openid_is_never_a_key_in_the_state(rated, client):
     keys = list(rated.state._entries)
     assert any(key.startswith("rating:") for key in keys)
     assert not any(OPENID in key for key in keys)
+
+
+@pytest.mark.redis
+async def test_two_replicas_sharing_redis_ask_once_and_take_the_rating_on_either(tmp_path, fake_api, client,
+                                                                                 redis_prefix):
+    """The question under one replica's answer, the number at the other (WeChat picks either)."""
+    url = f"sqlite:///{tmp_path / 'staff.db'}"
+    conversation = Conversation()
+    replicas = []
+    for _ in range(2):
+        channel = make_channel(fake_api.base_url, state=RedisState(redis_url(CHANNEL_DB), prefix=redis_prefix))
+        channel.turns.ratings = WeChatRatings(channel.state, RatingStore(url, lambda: SECRET), conversation)
+        replicas.append(channel)
+    one, other = Assistant(), Assistant()
+    async with serve(replicas[0], one) as first, serve(replicas[1], other) as second:  # (closes each state)
+        assert (await say(client, first, "补办的社保卡需要重新激活吗")).endswith(rendering.RATE_ANSWER["zh"])
+        assert await say(client, second, "1") == rendering.RATING_THANKS["zh"]
+        assert await say(client, second, "补卡要带什么材料") == FAQ_ZH  # asked already this session
+    assert (one.texts, other.texts) == (["补办的社保卡需要重新激活吗"], ["补卡要带什么材料"])
+    db = open_store(url)
+    with db.read() as session:
+        assert session.execute(select(MessageFeedback.message_id, MessageFeedback.rating)).all() == \
+            [(one.last_id(), "up")]
+    db.dispose()

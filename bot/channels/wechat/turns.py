@@ -198,9 +198,10 @@ class Turns:
             await self.handoffs.remember(openid, messages)
         rendered = rendering.render(messages)
         text = rendered.text
-        question = await self.ratings.question(openid, messages, bool(rendered.options)) if self.ratings and text else None
-        if question:
-            text += "\n\n" + question
+        if self.ratings and text:
+            question = await self.ratings.question(openid, messages, bool(rendered.options))
+            if question:
+                text += "\n\n" + question
         await self.state.set_options(openid, rendered.options)
         parts = rendering.split_for_reply(text) if text else []
         await self.state.set_parts(openid, parts[1:])
