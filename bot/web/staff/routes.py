@@ -37,10 +37,13 @@ from bot.web.http import client_address, json_body
 from bot.web.pages import page
 from bot.web.staff import logins, roles
 from bot.web.staff.account_routes import accounts_blueprint, accounts_page_blueprint
+from bot.web.staff.analytics_routes import analytics_blueprint, analytics_page_blueprint
 from bot.web.staff.accounts import normalize_username
 from bot.web.rasa_client import RasaClient
 from bot.web.staff.guard import COOKIE, StaffGuard
 from bot.web.staff.handoffs import handoffs_blueprint
+from bot.web.staff.model_routes import model_blueprint
+from bot.web.staff.review_routes import review_blueprint, review_page_blueprint
 from bot.web.tickets import TicketSource, TicketsUnavailable
 
 log = logging.getLogger("bot.web.staff")
@@ -160,6 +163,8 @@ def add_staff_routes(app: Sanic, cfg: WebConfig, guard: StaffGuard, search: FaqS
     app.blueprint(login_blueprint(cfg, guard))
     app.blueprint(page_blueprint(guard))
     app.blueprint(accounts_page_blueprint(guard))
+    app.blueprint(analytics_page_blueprint(guard))
+    app.blueprint(review_page_blueprint(guard))
     # Each API blueprint needs a login, then (but staff_session) a role with
     # its capability (roles.py). Both are the blueprint's own middleware, in
     # this order: a group's middleware would run after the blueprint's.
@@ -169,6 +174,9 @@ def add_staff_routes(app: Sanic, cfg: WebConfig, guard: StaffGuard, search: FaqS
         (tickets_blueprint(tickets), roles.HANDOFF),
         (handoffs_blueprint(handoffs.client, rasa, handoffs, guard), roles.HANDOFF),
         (accounts_blueprint(guard), roles.ACCOUNTS),
+        (model_blueprint(guard), roles.ACCOUNTS),
+        (analytics_blueprint(guard), roles.ANALYTICS),
+        (review_blueprint(guard), roles.REVIEW),
     ]
     for bp, capability in needs:
         on_request(bp, guard.login_required)

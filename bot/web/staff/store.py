@@ -15,7 +15,10 @@ from bot.db import Database
 # The staff tables' Base (bot/web/staff/models.py) by way of bot/web/ratings.py, which
 # puts the citizens' ratings on it: create_all makes those too.
 from bot.web.ratings import Base
-from bot.insights import review  # noqa: F401  (the review inbox's tables on that Base)
+from bot.insights import facts  # the figures' facts tables (issue 13), on the same Base
+from bot.insights import review  # the review inbox's tables (issue 13)
+
+TABLE_MODULES = (facts, review)  # imported for their tables: create_all makes them too
 
 # table -> (column, its DDL) added after the tables were first created, in order.
 ADDED_COLUMNS = {
