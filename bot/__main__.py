@@ -9,7 +9,8 @@ def main(argv=None) -> int:
     commands.add_parser("run", help="start every process on loopback; Ctrl-C stops them")
     commands.add_parser("shell", help="talk to the assistant in this terminal")
     commands.add_parser("settings", help="print the settings table (Markdown)")
-    commands.add_parser("purge", help="delete conversations and hand-over tickets older than RETENTION_DAYS")
+    commands.add_parser("purge", help="delete conversations, hand-over tickets, review items and ratings "
+                                      "older than RETENTION_DAYS")
     commands.add_parser("reload", help="make every running Rasa server load the newest model, one at a time")
     args = parser.parse_args(argv)
     if args.command == "run":
@@ -34,7 +35,9 @@ def main(argv=None) -> int:
         done = purge(resolved())
         print(f"deleted {done.conversations} conversations ({done.events} events) and "
               f"{'(backend unreachable: no)' if done.handoff_tickets is None else done.handoff_tickets} "
-              "hand-over tickets")
+              "hand-over tickets; "
+              f"{done.staff_store['review_items']} review items, {done.staff_store['ratings']} ratings and the "
+              f"figures of {done.staff_store['sessions']} sessions")
         return 0 if done.handoff_tickets is not None else 1
     if args.command == "reload":
         from bot.core import process_logging

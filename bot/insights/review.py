@@ -264,7 +264,8 @@ def labelled(session: Session) -> Iterable[ReviewItem]:
 # --- retention -------------------------------------------------------------------------------------
 
 def purge(session: Session, cutoff: dt.datetime) -> int:
-    """Deletes the items last seen before `cutoff` (naive UTC); returns how many. The caller commits."""
-    done = session.execute(delete(ReviewItem).where(ReviewItem.last_at < cutoff)
+    """Deletes the items last seen before `cutoff` (naive UTC) but the labelled ones, which are training
+    data now (bot/ops/retention.py says why); returns how many. The caller commits."""
+    done = session.execute(delete(ReviewItem).where(ReviewItem.last_at < cutoff, ReviewItem.status != "labelled")
                            .execution_options(synchronize_session=False))
     return done.rowcount

@@ -5,12 +5,15 @@ A conversation's age is that of its last event: every event of a
 conversation whose latest event is older than the cut-off goes, so nothing
 newer is touched and no conversation is left half. Then the card backend
 deletes the hand-over tickets of the same age (POST /v1/retention/purge),
-whose sealed conversation ids and call-back phones go with them. Rasa
+whose sealed conversation ids and call-back phones go with them, and the
+web process's staff database the figures' facts, review items and ratings
+of the same age (purge_staff_store). Rasa
 processes holding such a conversation in their session cache read it again
 (the cache's key, count and highest id of the stored events, changes).
 """
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import time
 from dataclasses import dataclass
@@ -33,6 +36,7 @@ class Purged:
     conversations: int
     events: int
     handoff_tickets: Optional[int]  # None: the backend could not be reached
+    staff_store: Dict[str, int]  # what purge_staff_store deleted
 
 
 def purge_tracker_store(url: str, older_than_days: int, now: Optional[float] = None) -> Dict[str, int]:
@@ -50,6 +54,36 @@ def purge_tracker_store(url: str, older_than_days: int, now: Optional[float] = N
         return {"conversations": conversations, "events": events}
     finally:
         engine.dispose()
+
+
+def _delete_before(session, table, cutoff: dt.datetime) -> int:
+    return session.execute(sa.delete(table).where(table.created_at < cutoff)
+                           .execution_options(synchronize_session=False)).rowcount or 0
+
+
+def purge_staff_store(url: str, older_than_days: int, now: Optional[dt.datetime] = None) -> Dict[str, int]:
+    """The web process's share (STAFF_DB_URL): the figures' facts of sessions
+    whose last message is older than the cut-off, the review items last seen
+    before it, the ratings given before it. A review item a reviewer labelled
+    stays: it no longer stands for a conversation but is training data (its
+    redacted text and the label; bot/insights/training_export.py), and deleting
+    it would silently take it out of the next model."""
+    from bot.insights import facts, review
+    from bot.web.ratings import ConversationRating, MessageFeedback
+    from bot.web.staff.store import open_store, utcnow
+
+    cutoff = (now or utcnow()) - dt.timedelta(days=older_than_days)
+    db = open_store(url)
+    try:
+        with db.write() as session:
+            done = {"sessions": facts.purge(session, cutoff),
+                    "review_items": review.purge(session, cutoff),
+                    "ratings": sum(_delete_before(session, table, cutoff)
+                                   for table in (MessageFeedback, ConversationRating))}
+            session.commit()
+        return done
+    finally:
+        db.engine.dispose()
 
 
 def purge_backend(backend_url: str, token: str, older_than_days: int) -> Optional[int]:
@@ -83,9 +117,11 @@ def purge(env: Dict[str, str]) -> Purged:
         raise ValueError("RETENTION_DAYS must be at least 1")
     stored = purge_tracker_store(env["TRACKER_DB_URL"], days)
     tickets = purge_backend(env["BACKEND_URL"], _backend_token(env), days)
-    log.info("retention: %d conversations (%d events) and %s hand-over tickets older than %d days deleted",
-             stored["conversations"], stored["events"], "?" if tickets is None else tickets, days)
-    return Purged(stored["conversations"], stored["events"], tickets)
+    staff = purge_staff_store(env["STAFF_DB_URL"], days)
+    log.info("retention: %d conversations (%d events), %s hand-over tickets, %d review items, %d ratings and the "
+             "figures of %d sessions older than %d days deleted", stored["conversations"], stored["events"],
+             "?" if tickets is None else tickets, staff["review_items"], staff["ratings"], staff["sessions"], days)
+    return Purged(stored["conversations"], stored["events"], tickets, staff)
 
 
 class DailyPurge:
