@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.channels.wechat import rendering
-from bot.channels.wechat.ratings import RatingStore, WeChatRatings, bare_number
+from bot.channels.wechat.ratings import Conversation, RatingStore, WeChatRatings, bare_number
 from bot.channels.wechat.state import MemoryState, RedisState
 from bot.core.message_ids import stamp
 from bot.core.opaque import conversation_key, hasher
@@ -29,16 +29,30 @@ CLAIMED = {"custom": {"handoff": {"id": 7, "status": "claimed", "staff": "王**"
 CLOSED = {"custom": {"handoff": {"id": 7, "status": "closed"}}}
 
 
-class Conversation:
-    """Stands in for the tracker store's word on a conversation: its session's start and
-    whether a form (or a task's confirmation) is active."""
+class Tracker:
+    """Stands in for the tracker store's word on a conversation (its session's start, whether a
+    form or a task's confirmation is active, the domain's idle time) and for the clock."""
+
+    IDLE = 3600.0
 
     def __init__(self):
-        self.session, self.busy, self.reads = 1.0, False, 0
+        self.session, self.busy, self.reads, self.now = 1.0, False, 0, 1_800_000_000.0
 
     async def __call__(self, openid):
         self.reads += 1
-        return self.session, self.busy
+        return Conversation(self.session, self.busy, self.IDLE)
+
+    def clock(self):
+        return self.now
+
+    def new_session_after_a_pause(self):
+        """The follower comes back after more than the idle time: Rasa starts a session."""
+        self.now += self.IDLE + 1
+        self.session = self.now
+
+
+def ratings(state, url, tracker):
+    return WeChatRatings(state, RatingStore(url, lambda: SECRET), tracker, clock=tracker.clock)
 
 
 def faq(text=FAQ_ZH, **extra):
@@ -68,11 +82,11 @@ class Assistant(FakeAssistant):
 def rated(tmp_path, fake_api):
     """A channel with ratings on a staff database of its own; the conversation stand-in."""
     url = f"sqlite:///{tmp_path / 'staff.db'}"
-    conversation = Conversation()
+    tracker = Tracker()
     backend = FakeHandoffClient()
     channel = make_channel(fake_api.base_url, state=MemoryState(), handoff_client=backend)
-    channel.turns.ratings = WeChatRatings(channel.state, RatingStore(url, lambda: SECRET), conversation)
-    channel.conversation, channel.backend, channel.db = conversation, backend, open_store(url)
+    channel.turns.ratings = ratings(channel.state, url, tracker)
+    channel.tracker, channel.backend, channel.db = tracker, backend, open_store(url)
     yield channel
     channel.db.dispose()
 
@@ -141,11 +155,38 @@ async def test_anything_else_goes_to_the_assistant_and_the_question_lapses(rated
         assert await say(client, url, "1") == "补办需要携带本人有效身份证件。"  # no longer a rating
         assistant.next = None
         # a new Rasa session: asked again; a number out of range is a message
-        rated.conversation.session = 2.0
+        rated.tracker.new_session_after_a_pause()
         assert (await say(client, url, "补办的社保卡需要重新激活吗")).endswith(rendering.RATE_ANSWER["zh"])
         assert await say(client, url, "3") == FAQ_ZH
     assert assistant.texts == ["补办的社保卡需要重新激活吗", "那补办要带什么", "1", "补办的社保卡需要重新激活吗", "3"]
     assert feedback(rated) == []
+
+
+async def test_the_tracker_store_is_read_again_only_when_a_new_session_may_have_started(rated, client):
+    """Within the idle time after a turn found the session current, no other can have started."""
+    assistant = Assistant()
+    async with serve(rated, assistant) as url:
+        assert (await say(client, url, "补办的社保卡需要重新激活吗")).endswith(rendering.RATE_ANSWER["zh"])
+        assert rated.tracker.reads == 1
+        for _ in range(3):
+            rated.tracker.now += Tracker.IDLE / 4
+            assert await say(client, url, "补卡要带什么材料") == FAQ_ZH
+        assert rated.tracker.reads == 1
+        rated.tracker.now += Tracker.IDLE / 2  # an hour and more since: read, still the same session
+        assert await say(client, url, "补卡要带什么材料") == FAQ_ZH
+        assert rated.tracker.reads == 2
+        rated.tracker.new_session_after_a_pause()
+        assert (await say(client, url, "补卡要带什么材料")).endswith(rendering.RATE_ANSWER["zh"])
+        assert rated.tracker.reads == 3
+
+
+async def test_a_question_left_longer_than_a_session_lapses(rated, client):
+    assistant = Assistant()
+    async with serve(rated, assistant) as url:
+        assert (await say(client, url, "补办的社保卡需要重新激活吗")).endswith(rendering.RATE_ANSWER["zh"])
+        rated.tracker.now += Tracker.IDLE + 1
+        assert await say(client, url, "1") == FAQ_ZH
+    assert assistant.texts[-1] == "1" and feedback(rated) == []
 
 
 async def test_more_fetches_the_rest_of_a_long_answer_with_the_question_still_open(rated, client):
@@ -169,7 +210,7 @@ async def test_more_fetches_the_rest_of_a_long_answer_with_the_question_still_op
 async def test_nothing_is_asked(rated, client, case):
     assistant = Assistant()
     if case == "form active":
-        rated.conversation.busy = True
+        rated.tracker.busy = True
     elif case == "a form's prompt after it":
         assistant.next = lambda: [faq(), {"text": "请输入您的身份证号码。", "timestamp": time.time()}]
     elif case == "numbered options":
@@ -211,7 +252,7 @@ async def test_the_end_of_a_human_conversation_asks_one_to_five(rated, client, f
         assert assistant.texts == []
         # once a session, and once a conversation at all: rated already, not asked in the next session either
         assert rendering.RATE_CONVERSATION["zh"] not in await end_of_a_human_conversation(rated, fake_api)
-        rated.conversation.session = 2.0
+        rated.tracker.new_session_after_a_pause()
         assert rendering.RATE_CONVERSATION["zh"] not in await end_of_a_human_conversation(rated, fake_api)
         # the FAQ question is another question: still asked once in the session
         assert (await say(client, url, "补办的社保卡需要重新激活吗")).endswith(rendering.RATE_ANSWER["zh"])
@@ -238,7 +279,6 @@ async def test_the_one_to_five_question_is_not_asked(rated, client, fake_api, ca
 
 
 async def test_a_hand_back_by_staff_asks_in_english(rated, client, fake_api):
-    rated.conversation.session = 3.0
     handed_back = {"custom": {"handoff": {"id": 7, "status": "closed", "outcome": "back_to_bot", "by": "staff"}}}
     out = rated.get_output_channel()
     await out.send_response(OPENID, {"text": "A member of staff (王**) has joined; please tell them your question."})
@@ -258,8 +298,7 @@ async def test_the_database_out_of_reach_still_thanks_and_the_chat_goes_on(tmp_p
     channel = make_channel(fake_api.base_url, state=MemoryState())
     missing = tmp_path / "no-such-dir" / "file-not-dir"
     missing.parent.write_text("a file where a directory should be")
-    channel.turns.ratings = WeChatRatings(channel.state, RatingStore(f"sqlite:///{missing}", lambda: SECRET),
-                                          Conversation())
+    channel.turns.ratings = ratings(channel.state, f"sqlite:///{missing}", Tracker())
     assistant = Assistant()
     async with serve(channel, assistant) as url:
         assert (await say(client, url, "补办的社保卡需要重新激活吗")).endswith(rendering.RATE_ANSWER["zh"])
@@ -280,11 +319,11 @@ async def test_two_replicas_sharing_redis_ask_once_and_take_the_rating_on_either
                                                                                  redis_prefix):
     """The question under one replica's answer, the number at the other (WeChat picks either)."""
     url = f"sqlite:///{tmp_path / 'staff.db'}"
-    conversation = Conversation()
+    tracker = Tracker()
     replicas = []
     for _ in range(2):
         channel = make_channel(fake_api.base_url, state=RedisState(redis_url(CHANNEL_DB), prefix=redis_prefix))
-        channel.turns.ratings = WeChatRatings(channel.state, RatingStore(url, lambda: SECRET), conversation)
+        channel.turns.ratings = ratings(channel.state, url, tracker)
         replicas.append(channel)
     one, other = Assistant(), Assistant()
     async with serve(replicas[0], one) as first, serve(replicas[1], other) as second:  # (closes each state)

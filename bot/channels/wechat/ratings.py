@@ -32,8 +32,9 @@ import asyncio
 import json
 import logging
 import re
+import time
 import unicodedata
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Text, Tuple
+from typing import Any, Awaitable, Callable, Dict, List, NamedTuple, Optional, Text
 
 from rasa.shared.core.events import SessionStarted
 
@@ -51,9 +52,17 @@ _CHOICES = {ANSWER: {1: "up", 2: "down"}, CONVERSATION: {n: n for n in range(1, 
 _NUMBER = re.compile(r"\d")
 _TRAILING = " \t\r\n。.!！~～"
 
-# (session id, busy): the Rasa session's start and whether a form or a task's confirmation is
-# active; None when the conversation cannot be read (then nothing is asked).
-ConversationNow = Callable[[str], Awaitable[Optional[Tuple[float, bool]]]]
+
+
+class Conversation(NamedTuple):
+    """What the tracker store says of a follower's conversation right after a turn."""
+    session: float  # the start of its Rasa session (the session_started event's timestamp; 0: none)
+    busy: bool  # a form or a task's confirmation is active
+    idle_seconds: Optional[float]  # the domain's session_expiration_time (None: sessions never expire)
+
+
+# None when the conversation cannot be read (then nothing is asked).
+ConversationNow = Callable[[str], Awaitable[Optional[Conversation]]]
 
 
 def bare_number(text: str) -> Optional[int]:
@@ -84,15 +93,17 @@ def conversation_now_in(conversations: Any) -> ConversationNow:
     """(session id, busy) read from the Rasa agent's tracker store (bot/channels/wechat/rasa_conversation.py's
     app): right after a turn the store hands out the session it just saved (bot/session_cache.py)."""
 
-    async def now(openid: str) -> Optional[Tuple[float, bool]]:
+    async def now(openid: str) -> Optional[Conversation]:
         agent = getattr(getattr(getattr(conversations, "app", None), "ctx", None), "agent", None)
         if agent is None or not agent.is_ready():
             return None
+        sessions = agent.domain.session_config
+        idle = sessions.session_expiration_time * 60 if sessions.are_sessions_enabled() else None
         tracker = await agent.tracker_store.retrieve(openid)
         if tracker is None:
-            return 0.0, False
+            return Conversation(0.0, False, idle)
         session = next((e.timestamp for e in reversed(tracker.events) if isinstance(e, SessionStarted)), 0.0)
-        return session, bool(tracker.active_loop_name or tracker.get_slot(AWAITING_CONFIRMATION))
+        return Conversation(session, bool(tracker.active_loop_name or tracker.get_slot(AWAITING_CONFIRMATION)), idle)
 
     return now
 
@@ -138,19 +149,30 @@ class RatingStore:
         return (await (await self._tables()).given(openid))["rated"]
 
 
+def _within(record: Dict[str, Any], since: float, now: float) -> bool:
+    """Whether `now` is less than the session's idle time after `since` (no Rasa session can start then)."""
+    idle = record.get("idle")
+    return idle is None or now - since < idle
+
+
 class WeChatRatings:
-    """What the channel's turns ask (`question`, under a message) and take (`reply`)."""
+    """What the channel's turns ask (`question`, under a message) and take (`reply`).
 
-    def __init__(self, state: ChannelState, store: Any, conversation_now: ConversationNow) -> None:
-        self.state, self.store, self.conversation_now = state, store, conversation_now
+    Per follower, one small JSON record in the channel state (like the numbered options):
+    `session` (its start) and `asked` (the kinds asked in it), `checked` (when a turn last
+    found that session current: until the session's idle time has passed since, no other can
+    have started, so the tracker store is not read again), `idle`, `pending` (the open
+    question: kind, language, message id, when asked) and `human` (a person had joined)."""
 
-    # the follower's record: {"session", "asked": [kind], "pending": {"kind", "message_id"?, "language"}, "human"}
-    # (the state's own get/set: one small JSON value per follower, like the numbered options)
+    def __init__(self, state: ChannelState, store: Any, conversation_now: ConversationNow,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.state, self.store, self.conversation_now, self.clock = state, store, conversation_now, clock
+
     def _key(self, openid: str) -> str:
         return "rating:" + hashed(openid)
 
     async def _record(self, openid: str) -> Dict[str, Any]:
-        raw = await self.state._get(self._key(openid))
+        raw = await self.state._get(self._key(openid))  # the state's own get/set, under a key of ours
         return json.loads(raw) if raw else {}
 
     async def _save(self, openid: str, record: Dict[str, Any]) -> None:
@@ -158,7 +180,8 @@ class WeChatRatings:
 
     async def reply(self, openid: str, text: str) -> Optional[str]:
         """The thanks when `text` answers the pending question (the rating is stored), else
-        None: the message goes to the assistant and the question lapses."""
+        None: the message goes to the assistant and the question lapses. A question left
+        unanswered longer than the session's idle time has lapsed too (a new session)."""
         record = await self._record(openid)
         pending = record.get("pending")
         if not pending:
@@ -166,7 +189,7 @@ class WeChatRatings:
         record["pending"] = None
         await self._save(openid, record)
         choice = _CHOICES[pending["kind"]].get(bare_number(text))
-        if choice is None:
+        if choice is None or not _within(record, pending["at"], self.clock()):
             return None
         try:
             if pending["kind"] == ANSWER:
@@ -199,22 +222,27 @@ class WeChatRatings:
         answer = None if handoffs else _faq_answer(messages)
         if not ended and answer is None:
             return None
+        kind, now = (CONVERSATION if ended else ANSWER), self.clock()
         record = await self._record(openid)
         if ended:
             if not record.get("human"):
                 return None  # nobody had joined: there was no human conversation to rate
             record["human"] = False
             await self._save(openid, record)
+        elif kind in record.get("asked", []) and _within(record, record.get("checked", 0.0), now):
+            return None  # asked in this session, which a turn found current lately
         elif await self.state.handoff_marked(openid):
             return None  # a person may hold the conversation
-        now = await self.conversation_now(openid)
-        if now is None or now[1]:
+        conversation = await self.conversation_now(openid)
+        if conversation is None or conversation.busy:
             return None
-        session, kind = now[0], CONVERSATION if ended else ANSWER
-        asked = record.get("asked", []) if record.get("session") == session else []
-        if kind in asked or (kind == CONVERSATION and await self.store.rated(openid)):
+        same = record.get("session") == conversation.session
+        record.update(session=conversation.session, asked=record.get("asked", []) if same else [], checked=now,
+                      idle=conversation.idle_seconds)
+        if kind in record["asked"] or (kind == CONVERSATION and await self.store.rated(openid)):
+            await self._save(openid, record)
             return None
         language = rendering.language_of(" ".join(m.get("text") or "" for m in messages))
-        pending = {"kind": kind, "language": language, **({"message_id": answer["id"]} if answer else {})}
-        await self._save(openid, {**record, "session": session, "asked": asked + [kind], "pending": pending})
+        pending = {"kind": kind, "language": language, "at": now, **({"message_id": answer["id"]} if answer else {})}
+        await self._save(openid, {**record, "asked": record["asked"] + [kind], "pending": pending})
         return (rendering.RATE_ANSWER if kind == ANSWER else rendering.RATE_CONVERSATION)[language]
