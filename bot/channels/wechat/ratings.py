@@ -42,6 +42,8 @@ from bot.channels.rest import StampingCollector
 from bot.channels.wechat import rendering
 from bot.channels.wechat.handoff import handoff_payload
 from bot.channels.wechat.state import ChannelState, hashed
+from bot.core import settings
+from bot.core.opaque import hasher, web_secret_key
 from bot.privacy.slots import AWAITING_CONFIRMATION
 
 logger = logging.getLogger(__name__)
@@ -51,7 +53,6 @@ ANSWER, CONVERSATION = "answer", "conversation"
 _CHOICES = {ANSWER: {1: "up", 2: "down"}, CONVERSATION: {n: n for n in range(1, 6)}}
 _NUMBER = re.compile(r"\d")
 _TRAILING = " \t\r\n。.!！~～"
-
 
 
 class Conversation(NamedTuple):
@@ -90,8 +91,9 @@ def _faq_answer(messages: List[Dict[str, Any]]) -> Optional[Dict[str, Any]]:
 
 
 def conversation_now_in(conversations: Any) -> ConversationNow:
-    """(session id, busy) read from the Rasa agent's tracker store (bot/channels/wechat/rasa_conversation.py's
-    app): right after a turn the store hands out the session it just saved (bot/session_cache.py)."""
+    """The Conversation as the Rasa agent's tracker store has it (the agent of the app that
+    bot/channels/wechat/rasa_conversation.py is bound to): right after a turn the store hands
+    out the session it just saved (bot/session_cache.py)."""
 
     async def now(openid: str) -> Optional[Conversation]:
         agent = getattr(getattr(getattr(conversations, "app", None), "ctx", None), "agent", None)
@@ -119,14 +121,12 @@ class RatingStore:
 
     @classmethod
     def from_settings(cls) -> "RatingStore":
-        from bot.core import settings
-        from bot.core.opaque import web_secret_key
-
         env = settings.resolved()
         return cls(env["STAFF_DB_URL"], lambda: web_secret_key(env))
 
     def _open(self) -> Any:
-        from bot.core.opaque import hasher
+        # The web process's tables (all of them: store.py creates every table on their Base) are
+        # imported when first needed: a Rasa server whose followers never rate never loads them.
         from bot.http.blocking import DatabaseWork
         from bot.web.ratings import Ratings
         from bot.web.staff.store import open_store
