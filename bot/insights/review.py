@@ -254,18 +254,20 @@ def dismiss(session: Session, item_id: int, username: str) -> Optional[Dict]:
     return view(item)
 
 
+def _training_data():
+    """Items whose label is training data: labelled, not "new topic needed"."""
+    return and_(ReviewItem.status == "labelled", ReviewItem.label.isnot(None), ReviewItem.label != NEW_TOPIC)
+
+
 def labelled(session: Session) -> Iterable[ReviewItem]:
-    """The items whose label is training data: labelled, not "new topic needed"."""
-    return session.execute(select(ReviewItem).where(ReviewItem.status == "labelled", ReviewItem.label.isnot(None),
-                                                    ReviewItem.label != NEW_TOPIC)
-                           .order_by(ReviewItem.id)).scalars().all()
+    return session.execute(select(ReviewItem).where(_training_data()).order_by(ReviewItem.id)).scalars().all()
 
 
 # --- retention -------------------------------------------------------------------------------------
 
 def purge(session: Session, cutoff: dt.datetime) -> int:
-    """Deletes the items last seen before `cutoff` (naive UTC) but the labelled ones, which are training
-    data now (bot/ops/retention.py says why); returns how many. The caller commits."""
-    done = session.execute(delete(ReviewItem).where(ReviewItem.last_at < cutoff, ReviewItem.status != "labelled")
+    """Deletes the items last seen before `cutoff` (naive UTC) but the training data (labelled, not a new
+    topic: bot/ops/retention.py says why); returns how many. The caller commits."""
+    done = session.execute(delete(ReviewItem).where(ReviewItem.last_at < cutoff, ~_training_data())
                            .execution_options(synchronize_session=False))
     return done.rowcount

@@ -160,14 +160,21 @@ def test_dismiss_and_the_status_filter(db):
         assert [i["text"] for i in review.items(session, status=None, kind="fallback")] == ["天气怎么样", "你们几点下班"]
 
 
-def test_purge_deletes_the_items_last_seen_before_the_cutoff(db):
+def test_purge_deletes_the_items_last_seen_before_the_cutoff_but_training_data(db):
     with db.write() as session:
-        turn(session, "旧的问题", "fallback", minutes=0)
+        for n, words in enumerate(["旧的问题", "旧的已标注", "旧的新主题", "旧的已忽略"]):
+            turn(session, words, "fallback", minutes=n)
         turn(session, "新的问题", "fallback", minutes=60)
         session.commit()
     collect(db)
     with db.write() as session:
-        assert review.purge(session, T0 + dt.timedelta(minutes=30)) == 1
+        ids = {i["text"]: i["id"] for i in review.items(session)}
+        review.label(session, ids["旧的已标注"], "reissue_fee", None, "reviewer1")
+        review.label(session, ids["旧的新主题"], review.NEW_TOPIC, "一个新主题", "reviewer1")
+        review.dismiss(session, ids["旧的已忽略"], "reviewer1")
+        session.commit()
+    with db.write() as session:
+        assert review.purge(session, T0 + dt.timedelta(minutes=30)) == 3
         session.commit()
     with db.read() as session:
-        assert [i.text for i in session.execute(select(review.ReviewItem)).scalars()] == ["新的问题"]
+        assert sorted(i.text for i in session.execute(select(review.ReviewItem)).scalars()) == ["新的问题", "旧的已标注"]
