@@ -4,11 +4,12 @@ by the indexer (bot/insights/indexer.py) from the tracker store's events.
 - `insight_turns`: one row per citizen message (the tracker store's text, already redacted), with what
   NLU made of it (`outcome`: answered, low_confidence, fallback, out_of_scope, or held: typed while a
   person had the conversation, no NLU), whether it asked for a person, and the id of the answer the
-  widget rates (bot/core/message_ids.py).
+  widget rates (bot/core/message_ids.py) with the rating it got, if any (the figures by topic read it
+  there: a join of the ratings with the turns cost half a second at 100 000 conversations).
 - `insight_conversations`: one row per Rasa session: its channel, first and last message, counts, the
   first hand-over request and when staff first claimed it.
-- `insight_progress`: the last tracker event indexed, and the lease that lets one web process index
-  at a time.
+- `insight_progress`: the last tracker event indexed (row "tracker"), the last up/down rating copied to
+  its turn (row "feedback"), and the lease that lets one web process index at a time.
 
 A conversation is only its keyed hash (bot/core/opaque.py conversation_key). `day` is the local
 date (China Standard Time, UTC+8, no daylight saving) a row belongs to: the figures' periods are
@@ -47,9 +48,13 @@ _DIGITS = re.compile(r"\d+")
 
 class InsightTurn(Base):
     __tablename__ = "insight_turns"
+    # The figures read these indexes alone (PostgreSQL: index-only scans): each holds every column its query
+    # needs (bench/bench_analytics.py: 100 000 conversations).
     __table_args__ = (
-        Index("ix_insight_turns_day_outcome", "day", "outcome"),
+        Index("ix_insight_turns_figures", "day", "outcome", "channel", "topic"),
+        Index("ix_insight_turns_unanswered", "outcome", "day", "norm", "id"),
         Index("ix_insight_turns_answer", "conversation", "answer_id"),
+        Index("ix_insight_turns_feedback", "feedback_day", "topic", "feedback"),
         Index("ix_insight_turns_session", "conversation", "session_id"),
     )
 
@@ -62,7 +67,7 @@ class InsightTurn(Base):
     channel = Column(String(32), nullable=False)
     language = Column(String(8), nullable=False)
     text = Column(String(TEXT_CHARS), nullable=False)  # as the tracker store keeps it: redacted
-    norm = Column(String(NORM_CHARS), nullable=False, index=True)  # group_key(text)
+    norm = Column(String(NORM_CHARS), nullable=False)  # group_key(text)
     intent = Column(String(LABEL_CHARS), nullable=True)
     topic = Column(String(LABEL_CHARS), nullable=True)
     predicted = Column(String(LABEL_CHARS), nullable=True)
@@ -71,12 +76,16 @@ class InsightTurn(Base):
     handoff = Column(Boolean, nullable=False, default=False)
     answer_id = Column(String(32), nullable=True)
     model_id = Column(String(64), nullable=True)
+    # The citizen's up/down of the answer (chat_message_feedback, copied by the indexer) and its local day.
+    feedback = Column(String(4), nullable=True)
+    feedback_day = Column(Date, nullable=True)
 
 
 class InsightConversation(Base):
     __tablename__ = "insight_conversations"
     __table_args__ = (UniqueConstraint("conversation", "session_id", name="uq_insight_conversations_session"),
-                      Index("ix_insight_conversations_day_channel", "day", "channel"))
+                      Index("ix_insight_conversations_figures", "day", "channel", "turns", "messages", "handoff_at",
+                            "claimed_at"))
 
     id = Column(Integer, primary_key=True)
     conversation = Column(String(32), nullable=False)

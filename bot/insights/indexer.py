@@ -30,7 +30,9 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Deque, Dict, List, Optional, Tuple
 
-from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, create_engine, func, select, update
+from sqlalchemy import (
+    Column, Float, Integer, MetaData, String, Table, Text, bindparam, create_engine, func, select, update,
+)
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -43,6 +45,7 @@ from bot.insights.facts import (
     local_day,
 )
 from bot.text import DEFAULT_LANGUAGE, detect_language
+from bot.web.ratings import MessageFeedback
 
 log = logging.getLogger("bot.insights.indexer")
 
@@ -51,7 +54,8 @@ BATCH = 5000
 REQUEST_BATCHES = 3
 LEASE_SECONDS = 120
 SETTLE_SECONDS = 5.0
-PROGRESS = "tracker"
+PROGRESS = "tracker"  # insight_progress rows: the tracker's events, the ratings copied to their turns
+FEEDBACK = "feedback"
 STAFF = "staff"  # bot messages a member of staff wrote (metadata from: staff)
 
 # Rasa's SQLTrackerStore table, the columns we read (the web process does not import Rasa).
@@ -91,6 +95,7 @@ class _Facts:
         for row in rows:
             if row.conversation not in self.latest or row.session_id > self.latest[row.conversation].session_id:
                 self.latest[row.conversation] = row
+        self.answered: List[InsightTurn] = []  # the turns whose answer this batch found
         open_ids = [c.open_turn_event_id for c in self.latest.values() if c.open_turn_event_id]
         self.turns: Dict[int, InsightTurn] = {
             t.event_id: t for t in session.execute(select(InsightTurn).where(InsightTurn.event_id.in_(open_ids)))
@@ -136,6 +141,19 @@ class _Facts:
         conversation.last_at = at
         conversation.open_turn_event_id = event_id
 
+    def rated(self) -> None:
+        """The up/down already given to the answers of this batch's turns (a rating can beat the indexer)."""
+        answered = {(t.conversation, t.answer_id): t for t in self.answered}
+        if not answered:
+            return
+        for conversation, message_id, rating, created_at in self.session.execute(
+                select(MessageFeedback.conversation, MessageFeedback.message_id, MessageFeedback.rating,
+                       MessageFeedback.created_at)
+                .where(MessageFeedback.conversation.in_({c for c, _ in answered}))):
+            turn = answered.get((conversation, message_id))
+            if turn is not None:
+                turn.feedback, turn.feedback_day = rating, local_day(created_at)
+
     def bot(self, sender: str, at: dt.datetime, data: Dict[str, Any]) -> None:
         conversation = self.conversation(sender, at)
         payload = data.get("data") if isinstance(data.get("data"), dict) else {}
@@ -149,6 +167,7 @@ class _Facts:
             return
         if shown and turn.answer_id is None and metadata.get("from") != STAFF:
             turn.answer_id = stamp(data.get("timestamp"), "bot", {}).get("id")
+            self.answered.append(turn)
         custom = payload.get("custom")
         if isinstance(custom, dict) and isinstance(custom.get("handoff"), dict):
             turn.handoff = True
@@ -210,12 +229,13 @@ class Indexer:
     def _claim(self) -> bool:
         now = utcnow()
         with self.staff_db.write() as session:
-            if session.get(InsightProgress, PROGRESS) is None:
-                session.add(InsightProgress(name=PROGRESS, last_event_id=0))
-                try:
-                    session.commit()
-                except IntegrityError:
-                    session.rollback()
+            for name in (PROGRESS, FEEDBACK):
+                if session.get(InsightProgress, name) is None:
+                    session.add(InsightProgress(name=name, last_event_id=0))
+                    try:
+                        session.commit()
+                    except IntegrityError:
+                        session.rollback()
             claimed = session.execute(
                 update(InsightProgress).where(InsightProgress.name == PROGRESS)
                 .where((InsightProgress.lease_owner.is_(None)) | (InsightProgress.lease_owner == self.owner)
@@ -269,9 +289,44 @@ class Indexer:
                 session.rollback()
                 log.warning("insights: the indexing lease was lost")
                 return None
-            _apply(_Facts(session, self.opaque, sorted({r.sender_id for r in rows})), rows)
+            facts = _Facts(session, self.opaque, sorted({r.sender_id for r in rows}))
+            _apply(facts, rows)
+            facts.rated()
             session.commit()
         return len(rows)
+
+    def _copy_feedback(self) -> int:
+        """Copies the up/down ratings given since the last time to their turns (those indexed already;
+        a turn indexed later finds its rating itself): the number of ratings read."""
+        copied = 0
+        while True:
+            now = utcnow()
+            with self.staff_db.write() as session:
+                last = session.execute(select(InsightProgress.last_event_id)
+                                       .where(InsightProgress.name == FEEDBACK)).scalar() or 0
+                # Rows a few seconds old only: on PostgreSQL a smaller id may still be committing.
+                rows = session.execute(
+                    select(MessageFeedback.id, MessageFeedback.conversation, MessageFeedback.message_id,
+                           MessageFeedback.rating, MessageFeedback.created_at)
+                    .where(MessageFeedback.id > last,
+                           MessageFeedback.created_at <= now - dt.timedelta(seconds=SETTLE_SECONDS))
+                    .order_by(MessageFeedback.id).limit(self.batch)).all()
+                if not rows:
+                    return copied
+                moved = session.execute(
+                    update(InsightProgress).where(InsightProgress.name == FEEDBACK)
+                    .where(InsightProgress.last_event_id == last).values(last_event_id=rows[-1].id)).rowcount
+                if moved != 1:
+                    session.rollback()
+                    return copied
+                turns = InsightTurn.__table__
+                session.execute(
+                    update(turns).where(turns.c.conversation == bindparam("c"), turns.c.answer_id == bindparam("m"))
+                    .values(feedback=bindparam("r"), feedback_day=bindparam("d")),
+                    [{"c": r.conversation, "m": r.message_id, "r": r.rating, "d": local_day(r.created_at)}
+                     for r in rows])
+                session.commit()
+            copied += len(rows)
 
     def run(self, max_batches: Optional[int] = None) -> int:
         engine = self.tracker()
@@ -292,6 +347,7 @@ class Indexer:
                 if indexed == 0 and "events" in str(error).lower() and "no such table" in str(error).lower():
                     return 0  # Rasa has not made its table yet
                 raise
+            self._copy_feedback()
             collect = _review_collector()
             if collect is not None:  # helper R's review inbox, from the turns just indexed
                 with self.staff_db.write() as session:

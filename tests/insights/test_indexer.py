@@ -91,6 +91,10 @@ def test_batches_that_split_a_turn_give_the_same_facts(known, tmp_path):
     index(tracker, db, OPAQUE)
     small = open_store(f"sqlite:///{tmp_path / 'small.db'}")
     try:
+        with small.write() as session:
+            for sql, params in ratings(convs):
+                session.execute(text(sql), params)
+            session.commit()
         assert index(tracker, small, OPAQUE, batch=3) == len(convs["_events"])
         assert index(tracker, small, OPAQUE, batch=3) == 0
         for model, order in ((InsightTurn, [InsightTurn.event_id]),
@@ -151,3 +155,25 @@ def test_purge_deletes_the_facts_of_sessions_older_than_the_cutoff(known):
         texts = session.execute(select(InsightTurn.text)).scalars().all()
     assert [(s.conversation, s.turns) for s in left] == [(key("sender-a"), 1)]
     assert texts == ["补卡要带什么材料"]
+
+
+def test_a_rating_given_after_its_turn_was_indexed_reaches_the_turn(tmp_path):
+    convs = known_events()
+    tracker = tmp_path / "tracker.db"
+    write_tracker(tracker, convs["_events"])
+    db = open_store(f"sqlite:///{tmp_path / 'staff.db'}")
+    try:
+        index(f"sqlite:///{tracker}", db, OPAQUE)
+        with db.write() as session:
+            for sql, params in ratings(convs):
+                session.execute(text(sql), params)
+            session.commit()
+        assert index(f"sqlite:///{tracker}", db, OPAQUE) == 0  # no new event; the ratings are copied
+        with db.read() as session:
+            rated = dict(session.execute(select(InsightTurn.text, InsightTurn.feedback)
+                                         .where(InsightTurn.feedback.isnot(None))).all())
+            figures = analytics.figures(session, DAY1, DAY2)
+        assert rated == {"补卡要钱吗": "up", "补卡  要钱吗？": "down", "asdfgh": "down", "补卡要带什么材料": "up"}
+        assert figures["feedback_by_topic"] == EXPECTED["feedback_by_topic"]
+    finally:
+        db.dispose()
