@@ -27,8 +27,9 @@ def routes(app: Sanic) -> List[Route]:
 
 
 def example_path(uri: str) -> str:
-    """The URI with each parameter filled in (a value no route takes as real)."""
-    return _PARAMETER.sub("x1", uri)
+    """The URI with each parameter filled in (a value no route takes as real; a
+    number for an int parameter, which the router would otherwise answer 404)."""
+    return _PARAMETER.sub(lambda m: "987654321" if m.group(0).endswith(":int>") else "x1", uri)
 
 
 async def answers(client: httpx.AsyncClient, walked: List[Route],
