@@ -17,11 +17,16 @@ from urllib.parse import urlsplit
 
 from bot.ops.processes import Service
 
-# A replica that refuses a connection, fails or answers 503 is skipped for this
-# long. A request is passed to another replica on a 503 (a replica loading a new
-# model, bot/rasa_ext/model_reload.py; a full turn queue; a turn that failed, which
-# the client is told to send again) or a failed connection, POSTs too
-# (non_idempotent): a turn in flight on a replica that dies is sent to another too.
+# A request is passed to another replica on a failed connection or a 503, and an
+# action server that failed is skipped for FAIL_TIMEOUT_SECONDS; an action call
+# already sent is never sent twice (the client gets 502). For Rasa, POSTs are passed
+# on too (non_idempotent): a replica loading a new model answers 503
+# (bot/rasa_ext/model_reload.py), as does a full turn queue or a turn that failed,
+# which the client is told to send again anyway; a turn in flight on a replica that
+# dies goes to the other. A Rasa replica is never taken out (max_fails=0): the
+# replicas run on this machine, where a refused connection or a 503 costs
+# nothing, and with both out for a few seconds after both answered 503 (the
+# tracker store away), the first turns after it came back would have failed.
 FAIL_TIMEOUT_SECONDS = 5
 # Rasa's turn waits for its action calls; an action waits for the backend.
 READ_TIMEOUT_SECONDS = 120
@@ -37,14 +42,30 @@ def replicas(env: Dict[str, str], name: str) -> int:
     return count
 
 
-def _upstream(name: str, host: str, ports: List[int]) -> str:
+def _upstream(name: str, host: str, ports: List[int], max_fails: int = 1) -> str:
     servers = "\n".join(
-        f"        server {host}:{port} max_fails=1 fail_timeout={FAIL_TIMEOUT_SECONDS}s;" for port in ports
+        f"        server {host}:{port} max_fails={max_fails} fail_timeout={FAIL_TIMEOUT_SECONDS}s;" for port in ports
     )
     return f"    upstream {name} {{\n{servers}\n        keepalive 32;\n    }}\n"
 
 
-def _server(host: str, port: str, upstream: str) -> str:
+# What nginx answers for Rasa when no replica could answer (all down, or all
+# refused the request within their fail_timeout): the REST channel's own 503,
+# not nginx's HTML 502 page.
+_RASA_UNAVAILABLE = ('{"error": {"code": "unavailable", "message": "The assistant cannot answer right now; '
+                     'the message was not processed, please send it again."}}')
+
+
+def _server(host: str, port: str, upstream: str, rasa: bool = False) -> str:
+    posts, on_error, unavailable = "", "", ""
+    if rasa:
+        posts, on_error = " non_idempotent", "\n            error_page 502 504 = @unavailable;"
+        unavailable = f"""        location @unavailable {{
+            default_type application/json;
+            add_header Retry-After 1 always;
+            return 503 '{_RASA_UNAVAILABLE}';
+        }}
+"""
     return f"""    server {{
         listen {host}:{port};
         location / {{
@@ -53,11 +74,11 @@ def _server(host: str, port: str, upstream: str) -> str:
             proxy_set_header Connection "";
             proxy_set_header Host $host;
             proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-            proxy_next_upstream error timeout http_502 http_503 non_idempotent;
+            proxy_next_upstream error timeout http_502 http_503{posts};
             proxy_connect_timeout 2s;
-            proxy_read_timeout {READ_TIMEOUT_SECONDS}s;
+            proxy_read_timeout {READ_TIMEOUT_SECONDS}s;{on_error}
         }}
-    }}
+{unavailable}    }}
 """
 
 
@@ -68,7 +89,7 @@ def nginx_config(env: Dict[str, str], rasa_ports: List[int], action_ports: List[
     temp = run_dir / "nginx"
     blocks = ""
     if len(rasa_ports) > 1:
-        blocks += _upstream("rasa_servers", host, rasa_ports) + _server(host, env["RASA_PORT"], "rasa_servers")
+        blocks += _upstream("rasa_servers", host, rasa_ports, max_fails=0) + _server(host, env["RASA_PORT"], "rasa_servers", rasa=True)
     if len(action_ports) > 1:
         blocks += _upstream("action_servers", host, action_ports) + _server(
             host, env["ACTION_SERVER_PORT"], "action_servers")

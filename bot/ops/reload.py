@@ -8,10 +8,9 @@ serves again with the new model; only then is the next one asked, so there
 is always a replica serving at full speed. A reload that fails stops here:
 that replica goes on with its old model, the others are not touched.
 
-Between two replicas it waits SETTLE_SECONDS: nginx counts a draining
-replica's 503s as failures and leaves it out for its fail_timeout
-(bot/ops/cluster.py); the next replica is taken out only once the first is
-back in nginx's rotation.
+A replica that loads answers turns 503 and nginx passes them to the other
+(bot/ops/cluster.py); nginx never takes a Rasa replica out of its rotation,
+so the next one may start as soon as the previous one serves again.
 
 The web process's admin button runs the same (bot/web/staff/model_routes.py).
 """
@@ -27,9 +26,8 @@ from typing import Any, Callable, Dict, List, Optional
 import httpx
 
 from bot.core.service_auth import bearer_header
-from bot.ops.cluster import FAIL_TIMEOUT_SECONDS
 
-SETTLE_SECONDS = FAIL_TIMEOUT_SECONDS + 1
+SETTLE_SECONDS = 0.0  # between two servers
 RELOAD_TIMEOUT_SECONDS = 600  # a model loads in 20-60 s; a busy machine may take several times that
 POLL_SECONDS = 0.5
 

@@ -25,13 +25,26 @@ def passed_on(log: Path, start: int) -> tuple:
     return sum(", " in line for line in lines), len(lines)
 
 
+def ready(process: dict, token: dict) -> dict:
+    """A replica's GET /helpdesk/ready once it answers 200 (a replica an earlier test killed may still be loading)."""
+    deadline = time.monotonic() + 300
+    while True:
+        try:
+            answer = httpx.get(f"{process['health_url'].rstrip('/')}/helpdesk/ready", headers=token, timeout=30)
+            if answer.status_code == 200 or time.monotonic() > deadline:
+                return answer.json()
+        except httpx.HTTPError:
+            if time.monotonic() > deadline:
+                raise
+        time.sleep(1)
+
+
 def test_a_rolling_reload_under_load_fails_no_turn(cluster):
     product = cluster.product
     token = {"Authorization": f"Bearer {product.env['RASA_AUTH_TOKEN']}"}
     replicas = [p for p in cluster.processes() if p["name"].startswith("rasa server-")]
     assert len(replicas) == 2
-    before = {p["name"]: httpx.get(f"{p['health_url'].rstrip('/')}/helpdesk/ready", headers=token, timeout=30).json()
-              for p in replicas}
+    before = {p["name"]: ready(p, token) for p in replicas}
     log = Path(product.env["LOG_DIR"]) / "nginx-access.log"
     start = log.stat().st_size
     with TurnLoad(product.rasa_url, product.rest_headers, clients=4, prefix="reload-cluster") as load:
@@ -48,7 +61,7 @@ def test_a_rolling_reload_under_load_fails_no_turn(cluster):
     moved, turns = passed_on(log, start)
     # Each replica reloaded once more, in turn, and serves again.
     for process in replicas:
-        after = httpx.get(f"{process['health_url'].rstrip('/')}/helpdesk/ready", headers=token, timeout=30).json()
+        after = ready(process, token)
         earlier = before[process["name"]]["last_reload"]
         assert after["ready"] and after["last_reload"]["result"] == "ok", after
         assert after["last_reload"]["number"] == (earlier["number"] if earlier else 0) + 1
