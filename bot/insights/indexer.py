@@ -118,8 +118,9 @@ class _Facts:
         metadata = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
         intent = ((data.get("parse_data") or {}).get("intent") or {}).get("name") \
             if isinstance(data.get("parse_data"), dict) else None
-        if metadata.get("is_external") is True or (isinstance(intent, str) and intent.startswith("EXTERNAL_")):
-            # A hand-over's status change, triggered from outside: nobody typed it.
+        if metadata.get("is_external") is True:
+            # A hand-over's status change, triggered from outside (Rasa's trigger_intent): nobody typed it.
+            # A typed "/EXTERNAL_handoff_claimed" is a citizen's message like any other, and claims nothing.
             if intent == "EXTERNAL_handoff_claimed" and conversation.handoff_at and not conversation.claimed_at:
                 conversation.claimed_at = at
             conversation.open_turn_event_id = None

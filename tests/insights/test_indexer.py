@@ -177,3 +177,23 @@ def test_a_rating_given_after_its_turn_was_indexed_reaches_the_turn(tmp_path):
         assert figures["feedback_by_topic"] == EXPECTED["feedback_by_topic"]
     finally:
         db.dispose()
+
+
+def test_a_typed_status_change_is_a_citizen_message_and_claims_nothing(tmp_path):
+    from tests.insights.known_conversations import Conversation, utc
+
+    events = []
+    c = Conversation(events, "sender-x", "rest", utc(DAY1, 9)).session()
+    c.user("我要人工", "human_handoff", 0.97).bot("正在为您转接", custom={"handoff": {"status": "waiting", "id": 9}})
+    c.user("/EXTERNAL_handoff_claimed", "EXTERNAL_handoff_claimed", 1.0).bot("?")
+    write_tracker(tmp_path / "tracker.db", events)
+    db = open_store(f"sqlite:///{tmp_path / 'staff.db'}")
+    try:
+        index(f"sqlite:///{tmp_path / 'tracker.db'}", db, OPAQUE)
+        with db.read() as session:
+            conversation = session.execute(select(InsightConversation)).scalar_one()
+            texts = session.execute(select(InsightTurn.text).order_by(InsightTurn.id)).scalars().all()
+        assert conversation.handoff_at is not None and conversation.claimed_at is None
+        assert (conversation.turns, texts) == (2, ["我要人工", "/EXTERNAL_handoff_claimed"])
+    finally:
+        db.dispose()
