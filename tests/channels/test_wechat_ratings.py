@@ -109,10 +109,15 @@ def feedback(channel, openid=OPENID):
             MessageFeedback.conversation == conversation_key(hasher(SECRET), openid))).all()
 
 
-def scores(channel, openid=OPENID):
+def scores(channel):
+    """The conversation ratings stored (each test has a database of its own): a follower's conversations
+    with a person are rated each under a key of its own, never their OpenID's (nor the OpenID)."""
     with channel.db.read() as session:
-        return session.execute(select(ConversationRating.score, ConversationRating.comment).where(
-            ConversationRating.conversation == conversation_key(hasher(SECRET), openid))).all()
+        rows = session.execute(select(ConversationRating.conversation, ConversationRating.score,
+                                      ConversationRating.comment).order_by(ConversationRating.id)).all()
+    assert conversation_key(hasher(SECRET), OPENID) not in {row.conversation for row in rows}
+    assert not any(OPENID in row.conversation for row in rows)
+    return [(row.score, row.comment) for row in rows]
 
 
 def test_a_bare_number_in_either_width():
@@ -250,13 +255,14 @@ async def test_the_end_of_a_human_conversation_asks_one_to_five(rated, client, f
         assert ended == "工作人员已结束本次服务。如还有社保卡方面的问题，可以继续问我。\n\n" + rendering.RATE_CONVERSATION["zh"]
         assert await say(client, url, "５") == rendering.RATING_THANKS["zh"]
         assert assistant.texts == []
-        # once a session, and once a conversation at all: rated already, not asked in the next session either
+        # once a session: not asked again in it; the next session's conversation with a person is rated anew
         assert rendering.RATE_CONVERSATION["zh"] not in await end_of_a_human_conversation(rated, fake_api)
         rated.tracker.new_session_after_a_pause()
-        assert rendering.RATE_CONVERSATION["zh"] not in await end_of_a_human_conversation(rated, fake_api)
+        assert (await end_of_a_human_conversation(rated, fake_api)).endswith(rendering.RATE_CONVERSATION["zh"])
+        assert await say(client, url, "4") == rendering.RATING_THANKS["zh"]
         # the FAQ question is another question: still asked once in the session
         assert (await say(client, url, "补办的社保卡需要重新激活吗")).endswith(rendering.RATE_ANSWER["zh"])
-    assert scores(rated) == [(5, None)]
+    assert scores(rated) == [(5, None), (4, None)]
 
 
 @pytest.mark.parametrize("case", ["nobody had joined", "the follower left", "lapsed, then a second one"])

@@ -116,5 +116,12 @@ def test_the_end_of_a_human_conversation_is_rated_one_to_five(product, wechat):
     ended = api.wait_for_sent(before + 2)[-1]["text"]["content"]
     assert ended.endswith("\n\n" + rendering.RATE_CONVERSATION["zh"]) and "结束" in ended, ended
     assert say(product, wechat, openid, "４") == rendering.RATING_THANKS["zh"]
-    assert stored(product, ConversationRating, openid, ConversationRating.score) == [(4,)]
+    # under a key of its own for this conversation with a person (not the follower's: one rating each)
+    assert stored(product, ConversationRating, openid, ConversationRating.score) == []
+    db = Database(product.env["STAFF_DB_URL"])
+    try:
+        with db.read() as session:
+            assert session.execute(select(ConversationRating.score)).all() == [(4,)]
+    finally:
+        db.dispose()
     assert user_texts(product, openid)[-1] != "４"  # no turn

@@ -142,11 +142,11 @@ class RatingStore:
     async def add_feedback(self, openid: str, message_id: str, rating: str) -> None:
         await (await self._tables()).add_feedback(openid, message_id, rating)
 
-    async def add_rating(self, openid: str, score: int) -> None:
-        await (await self._tables()).add_rating(openid, score, None)
+    async def add_rating(self, conversation: str, score: int) -> None:
+        await (await self._tables()).add_rating(conversation, score, None)
 
-    async def rated(self, openid: str) -> bool:
-        return (await (await self._tables()).given(openid))["rated"]
+    async def rated(self, conversation: str) -> bool:
+        return (await (await self._tables()).given(conversation))["rated"]
 
 
 def _within(record: Dict[str, Any], since: float, now: float) -> bool:
@@ -162,7 +162,10 @@ class WeChatRatings:
     `session` (its start) and `asked` (the kinds asked in it), `checked` (when a turn last
     found that session current: until the session's idle time has passed since, no other can
     have started, so the tracker store is not read again), `idle`, `pending` (the open
-    question: kind, language, message id, when asked) and `human` (a person had joined)."""
+    question: kind, language, message id or rated conversation, when asked) and `human` (when a
+    person joined). A follower's conversations with a person are rated each under a key of its own
+    (the OpenID and when the person joined): the table takes one rating per conversation, and a
+    follower's OpenID stands for all their conversations."""
 
     def __init__(self, state: ChannelState, store: Any, conversation_now: ConversationNow,
                  clock: Callable[[], float] = time.time) -> None:
@@ -195,7 +198,7 @@ class WeChatRatings:
             if pending["kind"] == ANSWER:
                 await self.store.add_feedback(openid, pending["message_id"], choice)
             else:
-                await self.store.add_rating(openid, choice)
+                await self.store.add_rating(pending["rated"], choice)
         except Exception as error:  # rated already (409), or the database: the follower is thanked all the same
             logger.warning("wechat: rating of user %s not stored: %s", hashed(openid)[:12],
                            getattr(error, "code", None) or type(error).__name__)
@@ -214,7 +217,7 @@ class WeChatRatings:
         handoffs = [h for h in (handoff_payload(m) for m in messages) if h]
         if any(h.get("status") == "claimed" for h in handoffs):
             record = await self._record(openid)
-            await self._save(openid, {**record, "human": True})  # a person is with the follower
+            await self._save(openid, {**record, "human": self.clock()})  # a person is with the follower
             return None
         if has_options:
             return None
@@ -222,11 +225,12 @@ class WeChatRatings:
         answer = None if handoffs else _faq_answer(messages)
         if not ended and answer is None:
             return None
-        kind, now = (CONVERSATION if ended else ANSWER), self.clock()
+        kind, now, rated = (CONVERSATION if ended else ANSWER), self.clock(), None
         record = await self._record(openid)
         if ended:
             if not record.get("human"):
                 return None  # nobody had joined: there was no human conversation to rate
+            rated = f"{openid}#human:{int(record['human'])}"
             record["human"] = False
             await self._save(openid, record)
         elif kind in record.get("asked", []) and _within(record, record.get("checked", 0.0), now):
@@ -239,10 +243,11 @@ class WeChatRatings:
         same = record.get("session") == conversation.session
         record.update(session=conversation.session, asked=record.get("asked", []) if same else [], checked=now,
                       idle=conversation.idle_seconds)
-        if kind in record["asked"] or (kind == CONVERSATION and await self.store.rated(openid)):
+        if kind in record["asked"] or (kind == CONVERSATION and await self.store.rated(rated)):
             await self._save(openid, record)
             return None
         language = rendering.language_of(" ".join(m.get("text") or "" for m in messages))
-        pending = {"kind": kind, "language": language, "at": now, **({"message_id": answer["id"]} if answer else {})}
+        pending = {"kind": kind, "language": language, "at": now,
+                   **({"message_id": answer["id"]} if answer else {"rated": rated})}
         await self._save(openid, {**record, "asked": record["asked"] + [kind], "pending": pending})
         return (rendering.RATE_ANSWER if kind == ANSWER else rendering.RATE_CONVERSATION)[language]
