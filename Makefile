@@ -82,9 +82,11 @@ test: $(MODEL) $(AXE)
 
 # Everything not marked product, browser, postgres, redis, cluster, model or fuzz (pytest.ini):
 # no trained model, no service to bring up. Extra pytest arguments: make test-fast ARGS="-k wechat".
+# The files are spread over the cores (pytest-xdist), a file's tests on one worker: module fixtures start once.
 FAST := not product and not browser and not postgres and not redis and not cluster and not model and not fuzz
+WORKERS ?= auto
 test-fast: $(VENV)/.installed
-	$(PY) -m pytest -q -m "$(FAST)" $(ARGS)
+	$(PY) -m pytest -q -n $(WORKERS) --dist loadfile -m "$(FAST)" $(ARGS)
 
 eval: $(MODEL)
 	$(PY) -m bench.evaluation --model $(MODEL)
