@@ -12,11 +12,16 @@
     GET/POST /api/staff/handoffs...        live hand-overs: queue, claim, transcript, messages,   staff_handoffs
                                            release (bot/web/staff/handoffs.py)
     /staff/accounts, /api/staff/accounts   the admin's accounts (account_routes.py)              staff_accounts
+    GET/POST /api/staff/model...           each Rasa server's model, the rolling reload (admin;  staff_model
+                                           model_routes.py)
+    /staff/review, /api/staff/review...    the review inbox (review_routes.py)                   staff_review
+    /staff/analytics, /api/staff/analytics the figures, JSON and CSV (analytics_routes.py)       staff_analytics
 
 staff_login is open (same-origin POSTs only); staff_page needs a login; every
 API blueprint needs a login (and same-origin POSTs) and, but staff_session, a
 role that has its capability (roles.py: FAQ lookup, tickets and hand-overs:
-agent or admin; accounts: admin).
+agent or admin; review and figures: reviewer or admin; accounts and the
+model: admin).
 """
 from __future__ import annotations
 

@@ -12,7 +12,7 @@
       loginTitle: "工作人员登录", username: "用户名", password: "密码", login: "登录",
       wrongCredentials: "用户名或密码不正确。", missing: "请输入用户名和密码。",
       throttled: "登录失败次数过多，请在 {minutes} 分钟后再试。", loginFailed: "暂时无法登录，请稍后再试。",
-      appTitle: "社保卡工作台", logout: "退出登录", accounts: "账号管理", searchHeading: "查找答案", question: "市民的问题",
+      appTitle: "社保卡工作台", logout: "退出登录", accounts: "账号管理", review: "审核收件箱", analytics: "服务统计", searchHeading: "查找答案", question: "市民的问题",
       showFirst: "先显示", langAuto: "按问题语言", search: "搜索", refresh: "刷新",
       searching: "正在查找…", noResults: "没有找到匹配的答案，请换个说法。",
       found: "找到 {count} 条答案（{method}）。", methodModel: "由问答模型排序", plusKeywords: "，其后为关键词检索的相关答案",
@@ -62,7 +62,7 @@
       loginTitle: "Staff login", username: "Username", password: "Password", login: "Log in",
       wrongCredentials: "Wrong username or password.", missing: "Enter your username and password.",
       throttled: "Too many failed logins. Try again in {minutes} minutes.", loginFailed: "Cannot log in right now; try again later.",
-      appTitle: "Social security card staff console", logout: "Log out", accounts: "Accounts", searchHeading: "Find an answer",
+      appTitle: "Social security card staff console", logout: "Log out", accounts: "Accounts", review: "Review inbox", analytics: "Figures", searchHeading: "Find an answer",
       question: "The citizen's question", showFirst: "Show first", langAuto: "Language of the question",
       search: "Search", refresh: "Refresh", searching: "Searching…",
       noResults: "No matching answer; try other words.", found: "{count} answers ({method}).",
@@ -329,9 +329,16 @@
   function staffPage() {
     me().then(function (login) {
       document.getElementById("staff-user").textContent = login.username;
-      // An admin's way to the accounts page (bot/web/staff/roles.py: capability "accounts").
+      // The ways to the other pages, by capability (bot/web/staff/roles.py). A reviewer has none of
+      // this page's own (the lookup, the queue): the review inbox is their start page.
       var capabilities = Array.isArray(login.capabilities) ? login.capabilities : [];
-      document.getElementById("accounts-link").hidden = capabilities.indexOf("accounts") < 0;
+      if (capabilities.indexOf("faq_lookup") < 0 && capabilities.indexOf("review") >= 0) {
+        window.location.replace("/staff/review");
+        return;
+      }
+      ["review", "analytics", "accounts"].forEach(function (name) {
+        document.getElementById(name + "-link").hidden = capabilities.indexOf(name) < 0;
+      });
     });
     document.getElementById("search-form").addEventListener("submit", search);
     document.getElementById("tickets-refresh").addEventListener("click", loadTickets);

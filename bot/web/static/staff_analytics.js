@@ -6,7 +6,7 @@
 
   var LABELS = {
     zh: {
-      title: "服务统计", back: "返回工作台", csv: "导出 CSV", from: "开始日期", to: "结束日期", show: "查看",
+      title: "服务统计", back: "返回工作台", review: "审核收件箱", csv: "导出 CSV", from: "开始日期", to: "结束日期", show: "查看",
       summaryHeading: "概览", figure: "指标", value: "数值", dailyHeading: "每日对话与消息",
       ratesHeading: "每日自助解决率与未理解率", topicsHeading: "热门问题", unansweredHeading: "最常见的未解答问题",
       message: "消息（已脱敏）", times: "次数", outcome: "结果", language: "语言", csatHeading: "满意度评分分布",
@@ -23,7 +23,7 @@
       web: "网页", wechat: "微信", stars: "{score} 分"
     },
     en: {
-      title: "Figures", back: "Back to the console", csv: "Export CSV", from: "From", to: "To", show: "Show",
+      title: "Figures", back: "Back to the console", review: "Review inbox", csv: "Export CSV", from: "From", to: "To", show: "Show",
       summaryHeading: "Summary", figure: "Figure", value: "Value", dailyHeading: "Conversations and messages per day",
       ratesHeading: "Contained and fallback rates per day", topicsHeading: "Top topics",
       unansweredHeading: "Most-asked unanswered questions", message: "Message (redacted)", times: "Times",
