@@ -184,8 +184,8 @@ class ModelReloader:
             self._last_seconds = seconds
             result["seconds"] = round(seconds, 2)
             self.last, self.state = result, SERVING
-            processor = None
-            gc.collect()  # the old model's memory, once no turn holds it
+        # The old model's memory, once no turn holds it: collected in the thread (a pause of its own).
+        await loop.run_in_executor(self._thread, gc.collect)
 
     async def drain(self, request: Any) -> Any:
         """Request middleware: while loading with replicas, 503 + Retry-After for all
