@@ -4,9 +4,9 @@ the API -> exported as training data by the command `make train` runs -> NLU ret
 directory -> the new model parses the message as labelled.
 
 The training is `rasa train nlu` with the project's pipeline, data/ as it is and the exported file
-beside it, but fewer epochs (TRAINING_EPOCHS: the full ones cost two more minutes on this machine
-and decide nothing here: the answer guard gives any message that is exactly a training example its
-label, as it does in production). models/ is never touched."""
+beside it, but fewer epochs (TRAINING_EPOCHS: the full ones cost minutes more on this machine and
+decide nothing here: the answer guard gives any message that is exactly a training example its
+label, as it does in production). models/ and Rasa's training cache in .rasa/ are never touched."""
 from __future__ import annotations
 
 import asyncio
@@ -29,7 +29,7 @@ pytestmark = [pytest.mark.product, pytest.mark.model]
 # Nothing in data/ says it, and the trained model falls back on it (nlu_fallback, 0.13).
 UNANSWERED = "社保卡能不能当公交卡刷"
 LABEL = "after_activation_use"  # what the card can be used for
-TRAINING_EPOCHS = 5
+TRAINING_EPOCHS = 2
 
 
 def training_config(path):
@@ -79,11 +79,14 @@ def test_a_message_nobody_could_answer_is_labelled_retrained_and_then_answered(p
 
     models = tmp_path / "models"
     trained = subprocess.run(
-        [str(ROOT / ".venv" / "bin" / "rasa"), "train", "nlu", "--config", str(training_config(tmp_path / "config.yml")),
+        [str(ROOT / ".venv" / "bin" / "rasa"), "train", "nlu",
+         "--config", str(training_config(tmp_path / "config.yml")),
          "--domain", str(ROOT / "domain.yml"), "--nlu", str(data), "--out", str(models),
          "--fixed-model-name", "reviewed"],
         cwd=ROOT, capture_output=True, text=True, timeout=1200,  # cwd: the pipeline's data/jieba
-        env=dict(os.environ, RASA_TELEMETRY_ENABLED="false"))
+        # No training cache: writing every component's output to it took a third of the time.
+        env=dict(os.environ, RASA_TELEMETRY_ENABLED="false", RASA_CACHE_DIRECTORY=str(tmp_path / "cache"),
+                 RASA_MAX_CACHE_SIZE="0"))
     assert trained.returncode == 0, trained.stdout[-3000:] + trained.stderr[-3000:]
     (model,) = models.glob("reviewed*.tar.gz")
 

@@ -149,6 +149,7 @@ def test_make_train_exports_first():
     done = subprocess.run(["make", "-n", "train"], capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
-    export = next(n for n, line in enumerate(lines) if "-m bot.insights export-training-data data/reviewed/nlu.yml" in line)
+    command = "-m bot.insights export-training-data data/reviewed/nlu.yml"
+    export = next(n for n, line in enumerate(lines) if command in line)
     assert all("rasa train" not in line for line in lines[:export])
     assert "data/reviewed/" in (ROOT / ".gitignore").read_text().splitlines()

@@ -23,12 +23,14 @@
     },
     en: {
       title: "Review inbox", back: "Back to the console",
-      intro: "Messages the assistant did not handle well, by kind, similar wordings together, newest first. Give each the right label (training data at the next training) or dismiss it.",
+      intro: "Messages the assistant did not handle well, by kind, similar wordings together, newest first. " +
+        "Give each the right label (training data at the next training) or dismiss it.",
       statusFilter: "Show", open: "Open", labelled: "Labelled", dismissed: "Dismissed", all: "All", refresh: "Refresh",
       loading: "Loading…", count: "{count} items.", none: "Nothing to review.", failed: "Failed: {message}",
       kind_fallback: "Not answered (fallback or out of scope)", kind_low_confidence: "Answered with low confidence",
       kind_down: "Answers citizens rated not helpful", kind_handoff: "Handed to a person",
-      asked: "{count} times", language: "Language", lang_zh: "Chinese", lang_en: "English", predicted: "Model predicted",
+      asked: "{count} times", language: "Language", lang_zh: "Chinese", lang_en: "English",
+      predicted: "Model predicted",
       confidence: "confidence {value}%", nothing: "nothing", last: "Last", model: "Model",
       stateLabelled: "Labelled {label} ({who})", stateDismissed: "Dismissed ({who})", stateNote: "Note: {note}",
       labelPicker: "Right label", choose: "Choose…", faqGroup: "FAQ topics", intentGroup: "Intents",
@@ -43,7 +45,9 @@
   var lang = /^zh/i.test(navigator.language || "zh") ? "zh" : "en";
   function t(key, values) {
     var text = LABELS[lang][key] || key;
-    Object.keys(values || {}).forEach(function (name) { text = text.split("{" + name + "}").join(String(values[name])); });
+    Object.keys(values || {}).forEach(function (name) {
+      text = text.split("{" + name + "}").join(String(values[name]));
+    });
     return text;
   }
   var csrf = "";
@@ -87,7 +91,9 @@
   }
 
   function stateText(item) {
-    if (item.status === "labelled") { return t("stateLabelled", {label: labelName(item.label), who: item.reviewed_by || ""}); }
+    if (item.status === "labelled") {
+      return t("stateLabelled", {label: labelName(item.label), who: item.reviewed_by || ""});
+    }
     if (item.status === "dismissed") { return t("stateDismissed", {who: item.reviewed_by || ""}); }
     return "";
   }
