@@ -19,6 +19,7 @@
       labelPicker: "正确的标注", choose: "请选择…", faqGroup: "常见问题", intentGroup: "意图", note: "备注（可选；新主题必填）",
       save: "保存标注", dismiss: "忽略", chooseFirst: "请先选择一个标注。", noteNeeded: "新主题需要在备注里说明是什么。",
       didLabel: "已标注“{text}”为 {label}。", didDismiss: "已忽略“{text}”。",
+      field: "{name}：{value}", comma: "，", titled: "{title}（{key}）",
       sessionEnded: "登录已过期，请重新登录。"
     },
     en: {
@@ -38,6 +39,7 @@
       save: "Save label", dismiss: "Dismiss", chooseFirst: "Choose a label first.",
       noteNeeded: "Say in the note what the new topic is.",
       didLabel: "Labelled “{text}” as {label}.", didDismiss: "Dismissed “{text}”.",
+      field: "{name}: {value}", comma: ", ", titled: "{title} ({key})",
       sessionEnded: "Your login has ended; please log in again."
     }
   };
@@ -80,14 +82,14 @@
   function labelName(value) {
     var found = labels.filter(function (label) { return label.value === value; })[0];
     if (!found || found.kind === "intent") { return value; }
-    return found[lang] + " (" + value + ")";
+    return t("titled", {title: found[lang], key: value});
   }
 
   function predictedText(item) {
     if (!item.predicted) { return t("nothing"); }
     var name = item.predicted.indexOf("faq/") === 0 ? labelName(item.predicted.slice(4)) : item.predicted;
     return item.confidence === null || item.confidence === undefined ? name
-      : name + ", " + t("confidence", {value: Math.round(item.confidence * 100)});
+      : name + t("comma") + t("confidence", {value: Math.round(item.confidence * 100)});
   }
 
   function stateText(item) {
@@ -109,7 +111,7 @@
     groups.intent.label = t("intentGroup");
     labels.forEach(function (label) {
       var option = element("option", null, label.kind === "intent" ? label.value : label.kind === "faq"
-        ? label[lang] + " (" + label.value + ")" : label[lang]);
+        ? t("titled", {title: label[lang], key: label.value}) : label[lang]);
       option.value = label.value;
       option.selected = label.value === item.label;
       (groups[label.kind] || select).appendChild(option);
@@ -131,10 +133,10 @@
     li.appendChild(head);
     var when = item.last_at ? new Date(item.last_at).toLocaleString(lang === "zh" ? "zh-CN" : "en-GB") : "";
     li.appendChild(element("p", "st-meta", [
-      t("language") + ": " + t("lang_" + (item.language === "en" ? "en" : "zh")),
-      t("predicted") + ": " + predictedText(item),
-      t("last") + ": " + when,
-      t("model") + ": " + (item.model_id || t("nothing"))
+      t("field", {name: t("language"), value: t("lang_" + (item.language === "en" ? "en" : "zh"))}),
+      t("field", {name: t("predicted"), value: predictedText(item)}),
+      t("field", {name: t("last"), value: when}),
+      t("field", {name: t("model"), value: item.model_id || t("nothing")})
     ].join(" · ")));
     var state = element("p", "st-meta", stateText(item));
     state.hidden = !state.textContent;
