@@ -12,6 +12,7 @@ from sqlalchemy import create_engine, text
 
 from bot.db import Database
 from bot.insights.facts import InsightTurn, group_key, local_day
+from tests.support.personal_values import typed
 from tests.support.web import staff_database, start_web
 from tests.web.test_staff_roles import add, logged_in
 
@@ -144,11 +145,13 @@ def test_label_dismiss_and_what_is_refused(web, people):
 
 
 def test_a_note_is_kept_redacted(web, people):
+    """(The session's end scans the staff database for the typed values: tests/support/personal_values.py.)"""
     add_turns(web, ("能帮我查下别人的卡吗", "fallback", 20, {}))
     reviewer = people["reviewer"]
     (item,) = inbox(reviewer)["items"]
+    phone, id_number = typed("13800000002", "phone number"), typed("440524188001010014", "ID number")
     response = reviewer.post(f"/api/staff/review/{item['id']}",
-                             json={"label": "new_topic", "note": "市民留了电话 13800000002 和身份证 440524188001010014"})
+                             json={"label": "new_topic", "note": f"市民留了电话 {phone} 和身份证 {id_number}"})
     assert response.json()["item"]["note"] == "市民留了电话 138****0002 和身份证 440524********0014"
     assert web.scalar("SELECT note FROM review_items WHERE id = :i", i=item["id"]) == response.json()["item"]["note"]
 
