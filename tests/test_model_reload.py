@@ -91,14 +91,28 @@ def test_the_readiness_check_names_the_model_and_takes_the_token(single):
     assert httpx.post(f"{single.rasa_url}/helpdesk/reload", timeout=30).status_code == 401
 
 
+def resident_mib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) // 1024
+    return 0
+
+
 def test_a_reload_under_load_fails_no_turn_and_the_new_model_answers_after_it(single):
     before = ready(single).json()
     new_id = model_with_new_id(MODEL, Path(single.env["MODEL_DIR"]) / f"helpdesk-{time.time_ns()}.tar.gz")
+    rasa_pid = single.processes()["rasa server"]
+    memory = [resident_mib(rasa_pid)]
     with TurnLoad(single.rasa_url, single.rest_headers, clients=4, prefix="reload-one") as load:
         load.wait_for(8)  # the load runs before the reload starts
         started = time.monotonic()
-        done = reload_command(single)
+        command = subprocess.Popen([sys.executable, "-m", "bot", "reload"], cwd=ROOT, env=single.env,
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        while command.poll() is None:  # the Rasa server's memory while it holds two models
+            memory.append(resident_mib(rasa_pid))
+            time.sleep(0.5)
         ended = time.monotonic()
+        done = subprocess.CompletedProcess(command.args, command.returncode, *command.communicate())
         load.wait_for(8)  # and goes on after it
     assert done.returncode == 0, done.stdout + done.stderr
     assert not load.failures(), load.failures()
@@ -110,7 +124,9 @@ def test_a_reload_under_load_fails_no_turn_and_the_new_model_answers_after_it(si
     assert len(during) >= 4, "turns waited for the whole reload instead of being served"
     print(f"\none process: `python -m bot reload` took {ended - started:.1f} s (the load itself "
           f"{after['last_reload']['seconds']:.1f} s); turns before: {latency(baseline)}; "
-          f"turns during the reload: {latency(during)}; failed: {len(load.failures())} of {len(load.sent)}\n"
+          f"turns during the reload: {latency(during)}; failed: {len(load.failures())} of {len(load.sent)}; "
+          f"Rasa server's memory: {memory[0]} MiB before, {max(memory)} MiB at most, "
+          f"{resident_mib(rasa_pid)} MiB after\n"
           + done.stdout)
 
     # Every bot message names its model: the old one's until the swap, the new one's after.
