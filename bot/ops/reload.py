@@ -119,13 +119,30 @@ async def reload_all(env: Dict[str, str], report: Callable[[str], None] = print,
     return outcomes
 
 
+# Where the launcher keeps the Rasa API token it made for this machine (var/secrets/, mode 0600), if it does.
+RASA_TOKEN_FILE = "rasa_auth_token"
+
+
+def api_token(env: Dict[str, str]) -> str:
+    """RASA_AUTH_TOKEN, else the one kept in var/secrets/ (empty if neither)."""
+    from bot.core.local_secrets import SECRETS_DIR
+
+    if env.get("RASA_AUTH_TOKEN"):
+        return env["RASA_AUTH_TOKEN"]
+    try:
+        return (SECRETS_DIR / RASA_TOKEN_FILE).read_text().strip()
+    except OSError:
+        return ""
+
+
 def main(env: Dict[str, str]) -> int:
-    if not env.get("RASA_AUTH_TOKEN"):
+    token = api_token(env)
+    if not token:
         print("RASA_AUTH_TOKEN is not set: give the running product's token (`make run` makes a random one per "
               "start unless it is set)")
         return 2
     started = time.monotonic()
-    outcomes = asyncio.run(reload_all(env, lambda line: print(line, flush=True)))
+    outcomes = asyncio.run(reload_all({**env, "RASA_AUTH_TOKEN": token}, lambda line: print(line, flush=True)))
     ok = all(o.result == "ok" for o in outcomes)
     print(f"{'reloaded' if ok else 'reload failed'}: {sum(o.result == 'ok' for o in outcomes)} of "
           f"{len(outcomes)} servers in {time.monotonic() - started:.1f} s")
