@@ -76,3 +76,28 @@ def test_a_reviewer_reads_the_figures_of_a_period(web, open_page, locale, words)
     for details in page.locator("figure details").all():
         details.evaluate("node => node.open = true")
     assert_accessible(page, f"the figures page with every table open ({locale})")
+
+
+def test_each_role_finds_its_pages_from_the_console(web, open_page):
+    """An admin's console links to the review inbox, the figures and the accounts; a reviewer,
+    who may use none of the console's own parts, starts at the review inbox and finds the figures."""
+    from tests.support.web import login
+
+    with web.client(headers={"Origin": web.url}) as admin:
+        admin.headers["X-CSRF-Token"] = login(admin).json()["csrf_token"]
+        created = admin.post("/api/staff/accounts", json={"username": "reviewer-nav", "role": "reviewer",
+                                                          "password": "a-long-reviewer-password"})
+        assert created.status_code in (201, 409), created.text
+    page = open_page(web.url + "/staff/login", locale="en-GB")
+    log_in(page, web)
+    for name in ("Review inbox", "Figures", "Accounts"):
+        expect(page.get_by_role("link", name=name, exact=True)).to_be_visible()
+    page.get_by_role("button", name="Log out").click()
+    page.wait_for_url(web.url + "/staff/login")
+    page.locator("#username").fill("reviewer-nav")
+    page.locator("#password").fill("a-long-reviewer-password")
+    page.keyboard.press("Enter")
+    page.wait_for_url(web.url + "/staff/review")
+    page.get_by_role("link", name="Figures", exact=True).click()
+    page.wait_for_url(web.url + "/staff/analytics")
+    expect(page.locator("#analytics-page")).not_to_have_attribute("aria-busy", "true")

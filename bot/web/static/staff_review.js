@@ -7,7 +7,7 @@
 
   var LABELS = {
     zh: {
-      title: "审核收件箱", back: "返回工作台",
+      title: "审核收件箱", back: "返回工作台", analytics: "服务统计",
       intro: "智能助手没有处理好的消息，按类型分组、相似的问法合并，最新的在前。为每条选择正确的标注（下次训练时成为训练数据），或忽略。",
       statusFilter: "显示", open: "待处理", labelled: "已标注", dismissed: "已忽略", all: "全部", refresh: "刷新",
       loading: "正在加载…", count: "共 {count} 条。", none: "没有需要处理的消息。", failed: "操作失败：{message}",
@@ -23,7 +23,7 @@
       sessionEnded: "登录已过期，请重新登录。"
     },
     en: {
-      title: "Review inbox", back: "Back to the console",
+      title: "Review inbox", back: "Back to the console", analytics: "Figures",
       intro: "Messages the assistant did not handle well, by kind, similar wordings together, newest first. " +
         "Give each the right label (training data at the next training) or dismiss it.",
       statusFilter: "Show", open: "Open", labelled: "Labelled", dismissed: "Dismissed", all: "All", refresh: "Refresh",
