@@ -43,7 +43,7 @@ class ReloadJob:
     """The reload this web process runs (at most one at a time)."""
 
     def __init__(self, env: Dict[str, str]) -> None:
-        self.env = env
+        self.env = {**env, "RASA_AUTH_TOKEN": model_reload.api_token(env)}
         self.view: Optional[Dict[str, Any]] = None
         self._task: Optional[asyncio.Task] = None
 
