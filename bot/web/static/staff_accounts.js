@@ -31,22 +31,8 @@
     Object.keys(values || {}).forEach(function (name) { text = text.split("{" + name + "}").join(String(values[name])); });
     return text;
   }
-  var csrf = "";
-
-  function api(method, path, body) {
-    var headers = {"Accept": "application/json"};
-    if (body !== undefined) { headers["Content-Type"] = "application/json"; }
-    if (method !== "GET") { headers["X-CSRF-Token"] = csrf; }
-    return fetch(path, {method: method, headers: headers, credentials: "same-origin",
-                        body: body === undefined ? undefined : JSON.stringify(body)})
-      .then(function (response) {
-        if (response.status === 401) { window.location.assign("/staff/login"); throw new Error(t("sessionEnded")); }
-        return response.json().catch(function () { return {}; }).then(function (data) {
-          if (!response.ok) { throw new Error((data.error && data.error.message) || ("HTTP " + response.status)); }
-          return data;
-        });
-      });
-  }
+  var staffApi = window.HelpdeskStaffApi(function () { return t("sessionEnded"); });
+  var api = staffApi.request;
 
   function status(text) { document.getElementById("accounts-status").textContent = text; }
 
@@ -131,7 +117,7 @@
         load();
       }).catch(function (failure) { error.textContent = t("failed", {message: failure.message}); error.hidden = false; });
     });
-    api("GET", "/api/staff/me").then(function (me) { csrf = me.csrf_token; return load(); })
+    api("GET", "/api/staff/me").then(function (me) { staffApi.setCsrf(me.csrf_token); return load(); })
       .catch(function (error) { status(t("failed", {message: error.message})); });
   }
 

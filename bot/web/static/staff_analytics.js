@@ -56,15 +56,8 @@
   function count(value) { return value === null || value === undefined ? "–" : String(value); }
   function channelName(name) { return LABELS[lang][name] || name; }
 
-  function api(path) {
-    return fetch(path, {headers: {"Accept": "application/json"}, credentials: "same-origin"}).then(function (response) {
-      if (response.status === 401) { window.location.assign("/staff/login"); throw new Error(t("sessionEnded")); }
-      return response.json().catch(function () { return {}; }).then(function (data) {
-        if (!response.ok) { throw new Error((data.error && data.error.message) || ("HTTP " + response.status)); }
-        return data;
-      });
-    });
-  }
+  var staffApi = window.HelpdeskStaffApi(function () { return t("sessionEnded"); });
+  function api(path) { return staffApi.request("GET", path); }
 
   function status(text) { document.getElementById("analytics-status").textContent = text; }
 

@@ -11,7 +11,8 @@
       server: "服务", state: "状态", model: "模型文件", modelId: "模型 ID", last: "上次加载",
       serving: "服务中", loading: "加载中", unreachable: "无法连接", reload: "加载最新模型",
       running: "正在依次加载新模型……", done: "已完成：{lines}", failed: "失败：{message}",
-      ok: "成功（{seconds} 秒）", notOk: "失败", none: "—", caption: "各 Rasa 服务的模型"
+      ok: "成功（{seconds} 秒）", notOk: "失败", none: "—", caption: "各 Rasa 服务的模型",
+      sessionEnded: "登录已过期，请重新登录。"
     },
     en: {
       heading: "Assistant model", help: "After training a new model (make train), press the button: each Rasa server " +
@@ -19,7 +20,8 @@
       server: "Server", state: "State", model: "Model file", modelId: "Model id", last: "Last reload",
       serving: "serving", loading: "loading", unreachable: "unreachable", reload: "Load the newest model",
       running: "Loading the new model, one server at a time...", done: "Done: {lines}", failed: "Failed: {message}",
-      ok: "ok ({seconds} s)", notOk: "failed", none: "—", caption: "The model of each Rasa server"
+      ok: "ok ({seconds} s)", notOk: "failed", none: "—", caption: "The model of each Rasa server",
+      sessionEnded: "Your login has ended; please log in again."
     }
   };
   var lang = /^zh/i.test(navigator.language || "zh") ? "zh" : "en";
@@ -28,18 +30,9 @@
     Object.keys(values || {}).forEach(function (name) { text = text.split("{" + name + "}").join(String(values[name])); });
     return text;
   }
-  var csrf = "", timer = null, button, tbody, statusLine;
-
-  function api(method, path) {
-    var headers = {"Accept": "application/json"};
-    if (method !== "GET") { headers["X-CSRF-Token"] = csrf; }
-    return fetch(path, {method: method, headers: headers, credentials: "same-origin"}).then(function (response) {
-      return response.json().catch(function () { return {}; }).then(function (data) {
-        if (!response.ok) { throw new Error((data.error && data.error.message) || ("HTTP " + response.status)); }
-        return data;
-      });
-    });
-  }
+  var timer = null, button, tbody, statusLine;
+  var staffApi = window.HelpdeskStaffApi(function () { return t("sessionEnded"); });
+  var api = staffApi.request;
 
   function element(tag, text, className) {
     var node = document.createElement(tag);
@@ -132,7 +125,7 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     if (!build()) { return; }
-    api("GET", "/api/staff/me").then(function (me) { csrf = me.csrf_token; return refresh(); })
+    api("GET", "/api/staff/me").then(function (me) { staffApi.setCsrf(me.csrf_token); return refresh(); })
       .catch(function (error) { statusLine.textContent = t("failed", {message: error.message}); });
   });
 })();

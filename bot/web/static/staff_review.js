@@ -52,23 +52,9 @@
     });
     return text;
   }
-  var csrf = "";
+  var staffApi = window.HelpdeskStaffApi(function () { return t("sessionEnded"); });
+  var api = staffApi.request;
   var labels = [];
-
-  function api(method, path, body) {
-    var headers = {"Accept": "application/json"};
-    if (body !== undefined) { headers["Content-Type"] = "application/json"; }
-    if (method !== "GET") { headers["X-CSRF-Token"] = csrf; }
-    return fetch(path, {method: method, headers: headers, credentials: "same-origin",
-                        body: body === undefined ? undefined : JSON.stringify(body)})
-      .then(function (response) {
-        if (response.status === 401) { window.location.assign("/staff/login"); throw new Error(t("sessionEnded")); }
-        return response.json().catch(function () { return {}; }).then(function (data) {
-          if (!response.ok) { throw new Error((data.error && data.error.message) || ("HTTP " + response.status)); }
-          return data;
-        });
-      });
-  }
 
   function status(text) { document.getElementById("review-status").textContent = text; }
 
@@ -261,7 +247,7 @@
     document.title = t("title") + " · " + (lang === "zh" ? "Review inbox" : "审核收件箱");
     document.getElementById("filter").addEventListener("submit", function (event) { event.preventDefault(); load(); });
     document.getElementById("status-filter").addEventListener("change", load);
-    api("GET", "/api/staff/me").then(function (me) { csrf = me.csrf_token; return load(); })
+    api("GET", "/api/staff/me").then(function (me) { staffApi.setCsrf(me.csrf_token); return load(); })
       .catch(function (error) { status(t("failed", {message: error.message})); });
   }
 
