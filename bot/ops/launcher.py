@@ -21,9 +21,11 @@ from pathlib import Path
 from typing import Dict, List, Tuple
 
 from bot.core import settings
+from bot.core.local_secrets import setting_or_local_secret
 from bot.core.paths import VAR
 from bot.ops import cluster
 from bot.ops.processes import Service, ServiceGroup, free_port
+from bot.ops.reload import RASA_TOKEN_FILE
 from bot.ops.retention import DailyPurge
 
 
@@ -113,10 +115,14 @@ def restrict(path: Path) -> None:
 def prepare_environment() -> Dict[str, str]:
     os.umask(UMASK)
     env = settings.apply_defaults()
-    # Secrets that only these processes share: random per start unless set.
-    for name in ("RASA_AUTH_TOKEN", "BACKEND_SERVICE_TOKEN", "REST_CHANNEL_SECRET", "ACTION_SERVER_SECRET"):
+    # Secrets that only these processes share: random per start unless set. The Rasa API token
+    # is kept in var/secrets/ (0600) instead, so that `python -m bot reload` in another shell
+    # of this machine can reach the running servers.
+    for name in ("BACKEND_SERVICE_TOKEN", "REST_CHANNEL_SECRET", "ACTION_SERVER_SECRET"):
         if not env[name]:
             env[name] = os.environ[name] = secrets.token_urlsafe(24)
+    env["RASA_AUTH_TOKEN"] = os.environ["RASA_AUTH_TOKEN"] = setting_or_local_secret(env["RASA_AUTH_TOKEN"],
+                                                                                     RASA_TOKEN_FILE)
     os.environ["SANIC_HOST"] = env["HELPDESK_HOST"]  # rasa_sdk binds to it
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     Path(env["TRACKER_DB"]).parent.mkdir(parents=True, exist_ok=True)

@@ -119,7 +119,7 @@ async def reload_all(env: Dict[str, str], report: Callable[[str], None] = print,
     return outcomes
 
 
-# Where the launcher keeps the Rasa API token it made for this machine (var/secrets/, mode 0600), if it does.
+# Where the launcher keeps the Rasa API token it made for this machine (var/secrets/, mode 0600) when RASA_AUTH_TOKEN is unset.
 RASA_TOKEN_FILE = "rasa_auth_token"
 
 
