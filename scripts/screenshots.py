@@ -13,7 +13,10 @@ hand-over, during staff hours or with HANDOFF_HOURS=always):
   a citizen asks for a person, the member of staff claims the conversation
   (another citizen is waiting in the queue), the citizen asks a question and
   staff answer with the knowledge base's answer inserted and edited. Both
-  citizens then leave the hand-over, so nothing is left waiting.
+  citizens then leave the hand-over, so nothing is left waiting;
+- review.png, analytics.png: citizens ask what the assistant cannot answer,
+  rate an answer "not helpful" and the conversation; then the review inbox
+  and the figures of the last 30 days (the account must be a reviewer or admin).
 
 Uses Debian's chromium through Playwright (no download).
 """
@@ -126,6 +129,31 @@ def handoff(browser, url: str, user: str, password: str, out: Path) -> None:
             context.close()
 
 
+def review_and_figures(browser, url: str, user: str, password: str, out: Path) -> None:
+    """What operators see: the review inbox and the figures, after citizens were not well served."""
+    citizen_context = browser.new_context(locale="zh-CN", viewport={"width": 1100, "height": 760})
+    citizen = citizen_context.new_page()
+    citizen.goto(url + "/")
+    for question in ("社保卡能不能当公交卡刷", "补卡要钱吗", "社保卡能不能当公交卡用？"):
+        ask(citizen, question)
+    citizen.get_by_role("button", name="没帮助").last.click()
+    ask(citizen, "再见")
+    citizen.get_by_role("radio", name="4 星").check(force=True)
+    citizen.get_by_role("button", name="提交评价").click()
+    citizen_context.close()
+    context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    log_in(page, url, user, password)
+    page.goto(url + "/staff/review")
+    expect(page.locator("#review-status")).not_to_have_text(re.compile("正在加载|^$"), timeout=60_000)
+    expect(page.locator("#groups section").first).to_be_visible()
+    page.screenshot(path=str(out / "review.png"), full_page=True)
+    page.goto(url + "/staff/analytics")
+    expect(page.locator("#analytics-page")).not_to_have_attribute("aria-busy", "true", timeout=60_000)
+    page.screenshot(path=str(out / "analytics.png"), full_page=True)
+    context.close()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", default=f"http://127.0.0.1:{os.environ.get('WEB_PORT') or 8080}")
@@ -148,9 +176,10 @@ def main() -> int:
             widget(browser, url, args.out)
             staff(browser, url, args.user, args.password, args.out)
             handoff(browser, url, args.user, args.password, args.out)
+            review_and_figures(browser, url, args.user, args.password, args.out)
         finally:
             browser.close()
-    names = ("widget.png", "staff.png", "handoff_widget.png", "handoff_staff.png")
+    names = ("widget.png", "staff.png", "handoff_widget.png", "handoff_staff.png", "review.png", "analytics.png")
     print("wrote " + ", ".join(str(args.out / name) for name in names))
     return 0
 
