@@ -5,8 +5,8 @@ It reads the events after `insight_progress.last_event_id` in id order, a batch 
 each batch's facts and the new watermark in one transaction. One web process indexes at a time: it
 claims a lease by a conditional UPDATE of the progress row, and every batch's watermark moves only
 from the value it read (so even two processes that both believe they hold the lease never index the
-same events twice). Review items are collected right after (bot/insights/review.py `collect`, when
-it is there), under the same lease.
+same events twice). Review items are collected right after (bot/insights/review.py `collect`), under
+the same lease.
 
 On PostgreSQL a smaller id can become visible after a larger one (ids are taken at INSERT, rows seen
 at COMMIT), so the indexer goes only as far as the highest id it saw SETTLE_SECONDS ago; a turn's save
@@ -28,7 +28,7 @@ import secrets
 import socket
 import time
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable, Deque, Dict, List, Optional, Tuple
+from typing import Any, Deque, Dict, List, Optional, Tuple
 
 from sqlalchemy import (
     Column, Float, Integer, MetaData, String, Table, Text, bindparam, create_engine, func, select, update,
@@ -40,6 +40,7 @@ from sqlalchemy.orm import Session
 from bot.core.message_ids import stamp
 from bot.core.opaque import Opaque, conversation_key
 from bot.db import Database
+from bot.insights import review
 from bot.insights.facts import (
     FELL_BACK, TEXT_CHARS, InsightConversation, InsightProgress, InsightTurn, channel_name, classify, group_key,
     local_day,
@@ -195,17 +196,6 @@ def _apply(facts: _Facts, rows: List[Any]) -> None:
             facts.bot(row.sender_id, at, data)
 
 
-def _review_collector() -> Optional[Callable[[Session], Any]]:
-    """bot/insights/review.py's `collect(session)` (helper R's), when it is there."""
-    try:
-        from bot.insights import review
-    except ModuleNotFoundError as error:
-        if error.name == "bot.insights.review":
-            return None
-        raise
-    return getattr(review, "collect", None)
-
-
 class Indexer:
     """`run(max_batches)` indexes what is new (if this process gets the lease); the events indexed."""
 
@@ -349,11 +339,9 @@ class Indexer:
                     return 0  # Rasa has not made its table yet
                 raise
             self._copy_feedback()
-            collect = _review_collector()
-            if collect is not None:  # helper R's review inbox, from the turns just indexed
-                with self.staff_db.write() as session:
-                    collect(session)
-                    session.commit()
+            with self.staff_db.write() as session:  # the review inbox, from the turns just indexed
+                review.collect(session)
+                session.commit()
         finally:
             self._release()
         if indexed:
