@@ -1,6 +1,6 @@
 """The admin's staff accounts: a page and its JSON API (role `admin` only).
 
-    GET    /staff/accounts                      the page (303 to the login page without a login)
+    GET    /staff/accounts                      the page (routes.py capability_page: 303 to the login page, 403)
     GET    /api/staff/accounts                  -> {"accounts": [{"username", "role", "display_name", "created_at"}]}
     POST   /api/staff/accounts    X-CSRF-Token  {"username", "password", "role", "display_name"?} -> 201 {"account"};
                                                 409 account_exists; 422 invalid_account (the message says why)
@@ -22,13 +22,10 @@ from sanic.response import HTTPResponse
 
 from bot.http.errors import HttpError
 from bot.http.json import json_response
-from bot.http.middleware import on_request
 from bot.web.http import json_body
-from bot.web.pages import page
 from bot.web.staff import accounts
 from bot.web.staff.guard import StaffGuard
 from bot.web.staff.models import StaffUser
-from bot.web.staff.roles import ACCOUNTS
 
 log = logging.getLogger("bot.web.staff.accounts")
 
@@ -43,19 +40,6 @@ def _only(data: dict, allowed: set) -> dict:
         if value is not None and not isinstance(value, str):
             raise HttpError(422, "invalid_request", f"`{name}` is text.")
     return data
-
-
-def accounts_page_blueprint(guard: StaffGuard) -> Blueprint:
-    bp = Blueprint("staff_accounts_page")
-    on_request(bp, guard.page_login)
-
-    @bp.get("/staff/accounts")
-    async def accounts_page(request: Request) -> HTTPResponse:
-        if not guard.requires_allows(request, ACCOUNTS):
-            raise HttpError(403, "forbidden", "Your staff role does not include this.")
-        return page("accounts.html")
-
-    return bp
 
 
 def accounts_blueprint(guard: StaffGuard) -> Blueprint:

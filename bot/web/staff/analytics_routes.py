@@ -1,6 +1,6 @@
 """The figures (issue 13): a page and its API (capability `analytics`: reviewer and admin).
 
-    GET /staff/analytics                          the page (charts and their tables; 303 to the login page)
+    GET /staff/analytics                          the page (routes.py capability_page; charts with their tables)
     GET /api/staff/analytics?from=YYYY-MM-DD&to=YYYY-MM-DD[&format=json|csv]
                                                   -> the figures of those local days (bot/insights/analytics.py);
                                                   no dates: the last 30 days; 422 invalid_period
@@ -19,11 +19,8 @@ from sanic.response import HTTPResponse
 
 from bot.http.errors import HttpError
 from bot.http.json import json_response
-from bot.http.middleware import on_request
 from bot.insights import analytics
-from bot.web.pages import page
 from bot.web.staff.guard import StaffGuard
-from bot.web.staff.roles import ANALYTICS
 
 PARAMETERS = ("from", "to", "format")
 FORMATS = ("json", "csv")
@@ -47,19 +44,6 @@ def _query(request: Request) -> Tuple[str, tuple]:
         return form, analytics.period(_one(request, "from"), _one(request, "to"))
     except analytics.PeriodError as error:
         raise HttpError(422, "invalid_period", str(error)) from None
-
-
-def analytics_page_blueprint(guard: StaffGuard) -> Blueprint:
-    bp = Blueprint("staff_analytics_page")
-    on_request(bp, guard.page_login)
-
-    @bp.get("/staff/analytics")
-    async def analytics_page(request: Request) -> HTTPResponse:
-        if not guard.requires_allows(request, ANALYTICS):
-            raise HttpError(403, "forbidden", "Your staff role does not include this.")
-        return page("analytics.html")
-
-    return bp
 
 
 def analytics_blueprint(guard: StaffGuard) -> Blueprint:

@@ -1,6 +1,6 @@
 """The review inbox: a page and its JSON API (capability `review`: reviewer, admin).
 
-    GET  /staff/review                       the page (303 to the login page without a login; 403 for an agent)
+    GET  /staff/review                       the page (routes.py capability_page: 303 to the login page, 403 for an agent)
     GET  /api/staff/review?status=open&kind= -> {"items": [{"id", "kind", "text", "language", "predicted",
                                                 "confidence", "count", "model_id", "first_at", "last_at",
                                                 "status", "label", "note", "reviewed_by", "reviewed_at"}],
@@ -23,31 +23,15 @@ from sanic.response import HTTPResponse
 
 from bot.http.errors import HttpError
 from bot.http.json import json_response
-from bot.http.middleware import on_request
 from bot.insights import review, training_export
 from bot.text import is_clean_text
 from bot.web.http import json_body
-from bot.web.pages import page
 from bot.web.staff.guard import StaffGuard
-from bot.web.staff.roles import REVIEW
 
 log = logging.getLogger("bot.web.staff.review")
 
 ALL = "all"
 MAX_ITEMS = 500
-
-
-def review_page_blueprint(guard: StaffGuard) -> Blueprint:
-    bp = Blueprint("staff_review_page")
-    on_request(bp, guard.page_login)
-
-    @bp.get("/staff/review")
-    async def review_page(request: Request) -> HTTPResponse:
-        if not guard.requires_allows(request, REVIEW):
-            raise HttpError(403, "forbidden", "Your staff role does not include this.")
-        return page("review.html")
-
-    return bp
 
 
 def _labels_view() -> list:

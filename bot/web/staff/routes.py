@@ -41,14 +41,14 @@ from bot.web.handoff_state import HandoffState
 from bot.web.http import client_address, json_body
 from bot.web.pages import page
 from bot.web.staff import logins, roles
-from bot.web.staff.account_routes import accounts_blueprint, accounts_page_blueprint
-from bot.web.staff.analytics_routes import analytics_blueprint, analytics_page_blueprint
+from bot.web.staff.account_routes import accounts_blueprint
+from bot.web.staff.analytics_routes import analytics_blueprint
 from bot.web.staff.accounts import normalize_username
 from bot.web.rasa_client import RasaClient
 from bot.web.staff.guard import COOKIE, StaffGuard
 from bot.web.staff.handoffs import handoffs_blueprint
 from bot.web.staff.model_routes import model_blueprint
-from bot.web.staff.review_routes import review_blueprint, review_page_blueprint
+from bot.web.staff.review_routes import review_blueprint
 from bot.web.tickets import TicketSource, TicketsUnavailable
 
 log = logging.getLogger("bot.web.staff")
@@ -103,6 +103,20 @@ def page_blueprint(guard: StaffGuard) -> Blueprint:
     @bp.get("/staff")
     async def staff_page(request: Request) -> HTTPResponse:
         return page("staff.html")
+
+    return bp
+
+
+def capability_page(guard: StaffGuard, uri: str, template: str, capability: str) -> Blueprint:
+    """A page of one capability: 303 to the login page without a login, 403 without the capability."""
+    bp = Blueprint("staff_page_" + template.split(".")[0])
+    on_request(bp, guard.page_login)
+
+    @bp.get(uri)
+    async def capability_page_(request: Request) -> HTTPResponse:
+        if not guard.requires_allows(request, capability):
+            raise HttpError(403, "forbidden", "Your staff role does not include this.")
+        return page(template)
 
     return bp
 
@@ -167,9 +181,10 @@ def add_staff_routes(app: Sanic, cfg: WebConfig, guard: StaffGuard, search: FaqS
                      handoffs: HandoffState, rasa: RasaClient) -> None:
     app.blueprint(login_blueprint(cfg, guard))
     app.blueprint(page_blueprint(guard))
-    app.blueprint(accounts_page_blueprint(guard))
-    app.blueprint(analytics_page_blueprint(guard))
-    app.blueprint(review_page_blueprint(guard))
+    for uri, template, capability in (("/staff/accounts", "accounts.html", roles.ACCOUNTS),
+                                      ("/staff/review", "review.html", roles.REVIEW),
+                                      ("/staff/analytics", "analytics.html", roles.ANALYTICS)):
+        app.blueprint(capability_page(guard, uri, template, capability))
     # Each API blueprint needs a login, then (but staff_session) a role with
     # its capability (roles.py). Both are the blueprint's own middleware, in
     # this order: a group's middleware would run after the blueprint's.
