@@ -1,6 +1,6 @@
 """The review inbox: a page and its JSON API (capability `review`: reviewer, admin).
 
-    GET  /staff/review                       the page (routes.py capability_page: 303 to the login page, 403 for an agent)
+    GET  /staff/review                       the page (routes.py capability_page: 303 to the login page, 403)
     GET  /api/staff/review?status=open&kind= -> {"items": [{"id", "kind", "text", "language", "predicted",
                                                 "confidence", "count", "model_id", "first_at", "last_at",
                                                 "status", "label", "note", "reviewed_by", "reviewed_at"}],
