@@ -33,7 +33,8 @@ SETTINGS: List[Setting] = [
         "RASA_AUTH_TOKEN",
         "",
         "Token for Rasa's HTTP API (/model/parse, trackers), sent as `Authorization: Bearer` (never on a command "
-        "line or in a URL); empty: a random one per start.",
+        "line or in a URL); empty: one made once and kept in var/secrets/ (0600), where `python -m bot reload` "
+        "finds it.",
     ),
     Setting(
         "REST_CHANNEL_SECRET",
