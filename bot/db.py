@@ -12,12 +12,18 @@ FOR UPDATE give the same guarantees.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 from pathlib import Path
 from typing import Iterator
 
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+
+def utcnow() -> dt.datetime:
+    """Now in naive UTC: every timestamp column of ours is timezone-less, on every database."""
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
 
 
 def _sqlite_setup(engine: Engine) -> None:

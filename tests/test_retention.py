@@ -116,7 +116,8 @@ def staff_store(path) -> str:
     from bot.insights.facts import InsightConversation, InsightTurn, local_day
     from bot.insights.review import ReviewItem
     from bot.web.ratings import ConversationRating, MessageFeedback
-    from bot.web.staff.store import open_store, utcnow
+    from bot.db import utcnow
+    from bot.web.staff.store import open_store
 
     url = f"sqlite:///{path}"
     now = utcnow()

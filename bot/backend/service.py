@@ -34,6 +34,7 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
+from bot.db import utcnow
 from bot.backend import config as rules
 from bot.backend.errors import DomainError, not_found, verification_required
 from bot.backend.models import (
@@ -60,10 +61,6 @@ ANONYMOUS = "-"
 
 
 # --- small helpers ---------------------------------------------------------------------------
-
-def utcnow() -> dt.datetime:
-    """Naive UTC (the database stores naive UTC timestamps)."""
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
 
 
 def iso(moment: Optional[dt.datetime]) -> Optional[str]:

@@ -39,7 +39,7 @@ from sqlalchemy.orm import Session
 
 from bot.core.message_ids import stamp
 from bot.core.opaque import Opaque, conversation_key
-from bot.db import Database
+from bot.db import Database, utcnow
 from bot.insights import review
 from bot.insights.facts import (
     FELL_BACK, TEXT_CHARS, InsightConversation, InsightProgress, InsightTurn, channel_name, classify, group_key,
@@ -62,10 +62,6 @@ STAFF = "staff"  # bot messages a member of staff wrote (metadata from: staff)
 # Rasa's SQLTrackerStore table, the columns we read (the web process does not import Rasa).
 EVENTS = Table("events", MetaData(), Column("id", Integer, primary_key=True), Column("sender_id", String(255)),
                Column("type_name", String(255)), Column("timestamp", Float), Column("data", Text))
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
 
 
 def _utc(timestamp: Any) -> dt.datetime:

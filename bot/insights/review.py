@@ -25,6 +25,7 @@ from sqlalchemy import (Boolean, Column, DateTime, Float, Integer, String, Uniqu
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot.db import utcnow
 from bot.privacy.pii import redact
 from bot.web.ratings import MessageFeedback
 from bot.web.staff.models import Base
@@ -77,10 +78,6 @@ TURNS = table(
     column("confidence", Float), column("outcome", String), column("handoff", Boolean),
     column("answer_id", String), column("model_id", String))
 _TURN_FIELDS = ("id", "at", "language", "text", "norm", "predicted", "confidence", "model_id")
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
 
 
 # --- collect ---------------------------------------------------------------------------------------

@@ -70,7 +70,8 @@ def purge_staff_store(url: str, older_than_days: int, now: Optional[dt.datetime]
     it would silently take it out of the next model."""
     from bot.insights import facts, review
     from bot.web.ratings import ConversationRating, MessageFeedback
-    from bot.web.staff.store import open_store, utcnow
+    from bot.db import utcnow
+    from bot.web.staff.store import open_store
 
     cutoff = (now or utcnow()) - dt.timedelta(days=older_than_days)
     db = open_store(url)

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.core.opaque import conversation_key
+from bot.db import utcnow
 from bot.http.blocking import DatabaseWork
 from bot.http.errors import HttpError
 from bot.privacy.pii import redact
@@ -91,14 +92,9 @@ def rated_message(messages: List[Dict[str, Any]], message_id: str) -> bool:
 
 # --- the tables -----------------------------------------------------------------------------------
 
-def _now():
-    from bot.web.staff.store import utcnow  # store imports this module (its tables)
-    return utcnow()
-
-
 def _add_feedback(session: Session, conversation: str, message_id: str, rating: str) -> None:
     session.add(MessageFeedback(conversation=conversation, message_id=message_id, rating=rating,
-                                created_at=_now()))
+                                created_at=utcnow()))
     try:
         session.flush()
     except IntegrityError:
@@ -107,7 +103,7 @@ def _add_feedback(session: Session, conversation: str, message_id: str, rating: 
 
 
 def _add_rating(session: Session, conversation: str, score: int, comment: Optional[str]) -> None:
-    session.add(ConversationRating(conversation=conversation, score=score, comment=comment, created_at=_now()))
+    session.add(ConversationRating(conversation=conversation, score=score, comment=comment, created_at=utcnow()))
     try:
         session.flush()
     except IntegrityError:

@@ -16,7 +16,7 @@ from bot.web.config import (
     LOGIN_DELAY_CAP_SECONDS,
     LOGIN_FIRST_DELAY_SECONDS,
 )
-from bot.web.staff.store import utcnow
+from bot.db import utcnow
 from tests.support.web import STAFF_PASSWORD, STAFF_USER, login, start_web
 
 

@@ -12,7 +12,7 @@ from bot.web.config import MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS
 from bot.web.staff.models import StaffSession, StaffUser
 from bot.web.staff.passwords import DUMMY_HASH, hash_password, verify_password
 from bot.web.staff.roles import ADMIN, DEFAULT_ROLE, ROLES
-from bot.web.staff.store import utcnow
+from bot.db import utcnow
 
 USERNAME = re.compile(r"[a-z0-9][a-z0-9_.@-]{0,63}")
 

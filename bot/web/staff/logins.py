@@ -31,7 +31,7 @@ from bot.web.config import (
 )
 from bot.web.staff.accounts import authenticate
 from bot.web.staff.models import LoginFailure, StaffSession, StaffUser
-from bot.web.staff.store import utcnow
+from bot.db import utcnow
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,6 @@ release (ADDED_COLUMNS) are added to an older database when it is opened.
 """
 from __future__ import annotations
 
-import datetime as dt
 
 from sqlalchemy import inspect, text
 
@@ -27,11 +26,6 @@ ADDED_COLUMNS = {
         ("display_name", "VARCHAR(64)"),
     ),
 }
-
-
-def utcnow() -> dt.datetime:
-    """Naive UTC (the columns are timezone-less on every database)."""
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
 
 
 def _add_missing_columns(db: Database) -> None:
