@@ -14,7 +14,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from bot.privacy import log_redaction
 from bot.rasa_ext import bootstrap, speedups
 
-ALL_PATCHES = bootstrap.SERVER_PATCHES + bootstrap.ENTRY_PATCHES
+ALL_PATCHES = bootstrap.SERVER_PATCHES + bootstrap.ENTRY_PATCHES + bootstrap.TRAINING_PATCHES
 
 
 @contextlib.contextmanager
@@ -54,7 +54,8 @@ def test_install_puts_each_listed_patch_in_place_once():
         installed = {(p.owner, p.name): p.current() for p in bootstrap.SERVER_PATCHES}
         for patch in bootstrap.SERVER_PATCHES:
             assert patch.applied() and patch.current() is not originals[(patch.owner, patch.name)], patch
-        for patch in bootstrap.ENTRY_PATCHES:  # only the server's entry point installs these
+        # only the server's entry point (ENTRY) and `python -m bot.rasa_ext.train` (TRAINING) install these
+        for patch in bootstrap.ENTRY_PATCHES + bootstrap.TRAINING_PATCHES:
             assert not patch.applied() and patch.current() is originals[(patch.owner, patch.name)], patch
         assert log_redaction.installed()
         assert RemoteAction._validate_action_result is speedups.validate_action_result

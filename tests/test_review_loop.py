@@ -3,8 +3,8 @@ a review item (the web process indexes the tracker store when a reviewer asks) -
 the API -> exported as training data by the command `make train` runs -> NLU retrained into a temp
 directory -> the new model parses the message as labelled.
 
-The training is `rasa train nlu` with the project's pipeline, data/ as it is and the exported file
-beside it, but fewer epochs (TRAINING_EPOCHS: the full ones cost minutes more on this machine and
+The training is `rasa train nlu` as `make train` runs it (bot/rasa_ext/train.py), with the project's
+pipeline, data/ as it is and the exported file beside it, but fewer epochs (TRAINING_EPOCHS: the full ones cost minutes more on this machine and
 decide nothing here: the answer guard gives any message that is exactly a training example its
 label, as it does in production). models/ and Rasa's training cache in .rasa/ are never touched."""
 from __future__ import annotations
@@ -79,7 +79,7 @@ def test_a_message_nobody_could_answer_is_labelled_retrained_and_then_answered(p
 
     models = tmp_path / "models"
     trained = subprocess.run(
-        [str(ROOT / ".venv" / "bin" / "rasa"), "train", "nlu",
+        [str(ROOT / ".venv" / "bin" / "python"), "-m", "bot.rasa_ext.train", "nlu",
          "--config", str(training_config(tmp_path / "config.yml")),
          "--domain", str(ROOT / "domain.yml"), "--nlu", str(data), "--out", str(models),
          "--fixed-model-name", "reviewed"],

@@ -4,6 +4,9 @@
   speedups       the action-reply validation Rasa repeated at every action call, done once
   rasa_server    `python -m bot.rasa_ext.rasa_server`: Rasa's CLI, hardened (the launcher starts it)
   action_server  `python -m bot.rasa_ext.action_server`: rasa_sdk's action server, serving only Rasa
+  model_reload   a Rasa server's readiness and reload routes (a new model without downtime)
+  train          `python -m bot.rasa_ext.train`: `rasa train` as `make train` runs it, with
+                 training_speedups (three of Rasa's training hot spots without the detours)
 
 (The plug-ins Rasa loads by dotted path from endpoints.yml and credentials.yml
 are bot.tracker_store, bot.lock_store and bot.channels; each calls
