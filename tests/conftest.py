@@ -3,9 +3,21 @@ Helpers live in tests/support/; the markers plugin keeps `make test-fast` fast."
 import pytest
 
 pytest.register_assert_rewrite("tests.support")  # before the first import of it: helpers' asserts explain themselves
+from bot.privacy import log_redaction  # noqa: E402
 from tests.support.product import start_product  # noqa: E402
 
 pytest_plugins = ["tests.support.markers", "tests.support.personal_values", "pytester"]
+
+
+@pytest.fixture(autouse=True)
+def log_redaction_as_found():
+    """A test that creates one of our Rasa plug-ins (or imports `actions`) turns log redaction on
+    for the process, wrapping sys.stdout/stderr as pytest captures them for that one test; left
+    on, every later test of that worker fails at setup ("I/O operation on closed file")."""
+    was_installed = log_redaction.installed()
+    yield
+    if not was_installed:
+        log_redaction.uninstall()
 
 
 @pytest.fixture(scope="session")

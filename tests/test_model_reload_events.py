@@ -15,7 +15,6 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot.privacy import log_redaction
 from bot.tracker_store import RedactingTrackerStore
 
 with warnings.catch_warnings():
@@ -34,14 +33,6 @@ with warnings.catch_warnings():
 OLD_MODEL = "13812345678abcdef0123456789abcde"
 NEW_MODEL = "0123456789ab440524188001010014ff"
 PLAIN_MODEL = "9f2c4e6a8b0d4f1e8a2c4e6b8d0f1a3c"
-
-
-@pytest.fixture(autouse=True)
-def restore_logging():
-    was_installed = log_redaction.installed()
-    yield
-    if not was_installed:
-        log_redaction.uninstall()
 
 
 @pytest.fixture()

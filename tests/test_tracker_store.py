@@ -82,15 +82,6 @@ class CollectingBroker(EventBroker):
         self.published.append(copy.deepcopy(event))
 
 
-@pytest.fixture(autouse=True)
-def restore_logging():
-    """The store turns log redaction on for the process; put things back after each test."""
-    was_installed = log_redaction.installed()
-    yield
-    if not was_installed:
-        log_redaction.uninstall()
-
-
 def user(text: str, intent: str = "inform", entities=None, normalized: str = None) -> UserUttered:
     entities = entities or []
     return UserUttered(

@@ -138,10 +138,15 @@ async def test_a_full_queue_answers_503_with_retry_after_and_the_others_are_answ
 
     from bot import turn_queue
     from bot.channels.rest import RestInput
+    from bot.privacy import log_redaction
     from bot.rasa_ext.rasa_server import harden
     from tests.support.sanic_server import serving
 
     monkeypatch.setattr(turn_queue, "_queue", TurnQueue(concurrent=1, max_waiting=2))
+    # Our plug-ins (the lock store, the channel) turn on log redaction for the process; with sanic's
+    # logging set up after it, pytest's own capture ends closed and every later test of the process
+    # fails at setup. Redaction is tested on its own (tests/test_tracker_store.py, tests/redteam).
+    monkeypatch.setattr(log_redaction, "install", lambda: None)
     agent = Agent(lock_store=SharedLockStore(redis_url=""))
     agent.processor = _SlowProcessor(0.5)
     app = harden(Sanic("turn_queue_test"))

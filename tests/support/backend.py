@@ -134,7 +134,6 @@ def backend_environment(port: int, db_url: str, **overrides: str) -> Dict[str, s
         BACKEND_MAX_BODY_BYTES="16384",
         LOG_LEVEL="DEBUG",  # the strictest case for "no personal data in the log"
         SQLALCHEMY_SILENCE_UBER_WARNING="1",
-        PYTHONDONTWRITEBYTECODE="1",
     )
     env.update(overrides)
     return env

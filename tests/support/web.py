@@ -69,7 +69,6 @@ def web_environment(db_url: str, **overrides: str) -> dict:
         BACKEND_SERVICE_TOKEN="test-service-token",
         LOG_LEVEL="INFO",
         SQLALCHEMY_SILENCE_UBER_WARNING="1",
-        PYTHONDONTWRITEBYTECODE="1",
     )
     env.update(overrides)
     return env
