@@ -167,3 +167,33 @@ def test_the_linear_classifier_is_saved_and_loaded_with_the_model(tmp_path):
     loaded = LinearClassifier.load(tmp_path)
     assert loaded.ranking("补卡收不收费") == linear.ranking("补卡收不收费")
     assert LinearClassifier.load(tmp_path / "missing") is None  # a model trained before it: no second opinion
+
+
+NUMBER_EXAMPLES = [
+    ("12333 what is it", "faq/hotline_12333"), ("what does 12333 do", "faq/hotline_12333"),
+    ("is 12333 free to call", "faq/hotline_12333"), ("12333是干嘛的", "faq/hotline_12333"),
+    ("what is 10086", "out_of_scope"), ("10086", "out_of_scope"), ("12306 ticket refund", "out_of_scope"),
+    ("12306客服电话", "out_of_scope"), ("10086几点下班", "out_of_scope"),
+]
+
+
+def test_a_number_the_model_cannot_see_is_answered_when_both_opinions_and_the_selector_agree():
+    # Rasa's CountVectorsFeaturizer makes every number "__NUMBER__": to DIET "what is 12333" is
+    # "what is 10086", out of scope, at the same confidence. The second opinions see the digits.
+    examples = EXAMPLES + OUT_OF_SCOPE_EXAMPLES + NUMBER_EXAMPLES
+    number_guard = AnswerGuard({**CONFIG, "linear_top_n": 1, "trust_above": 0.8}, None, None,
+                               LabelRanker(examples), LinearClassifier.train(examples))
+    message = parse("what is 12333", "out_of_scope", 0.98, "faq/hotline_12333", 0.9)
+    number_guard.process([message])
+    assert message.get("intent")["name"] == "faq"
+    assert message.get("response_selector")["faq"]["response"]["intent_response_key"] == "faq/hotline_12333"
+    assert message.get("answer_guard") == {"number_label": "faq/hotline_12333"}
+    # Another service's number stays out of scope, whatever the selector would have picked.
+    for text in ("what is 10086", "12306客服电话是多少"):
+        message = parse(text, "out_of_scope", 0.98, "faq/hotline_12333", 0.9)
+        number_guard.process([message])
+        assert message.get("intent")["name"] == "out_of_scope", text
+    # No number: the model's out of scope stands.
+    message = parse("养老金什么时候发放", "out_of_scope", 0.98, "faq/hotline_12333", 0.9)
+    number_guard.process([message])
+    assert message.get("intent")["name"] == "out_of_scope"

@@ -27,6 +27,13 @@ training example (after normalisation, punctuation and spaces aside) gets
 that example's label. The neural model generalises away from single
 examples: the bare "12333", trained as the hotline question, came out
 out-of-scope among the many other bare numbers that are.
+
+And one thing the model cannot see: Rasa's CountVectorsFeaturizer folds every
+number into one token (`__NUMBER__`), so "what is 12333" and "what is 10086"
+are the same message to DIET (both out of scope, with the same confidence).
+The two second opinions see the digits: where the model calls a message with
+a number out of scope and the linear classifier, the keyword ranker and the
+response selector all put the same FAQ first, that FAQ is answered.
 """
 from __future__ import annotations
 
@@ -54,6 +61,7 @@ RETRIEVAL_INTENT = "faq"
 GUARD_KEY = "answer_guard"
 EXAMPLES_FILE = "examples.json"
 _NOT_WORDS = re.compile(r"[\W_]+")
+_NUMBER = re.compile(r"\d{3,}")  # a service number, a year; after normalisation (full-width folded)
 
 
 def exact_key(text: str) -> str:
@@ -71,6 +79,23 @@ def predicted(message: Message) -> Tuple[Optional[str], float]:
     response = selector.get("response") or {}
     key = response.get("intent_response_key")
     return key or name, confidence * float(response.get("confidence") or 0.0)
+
+
+def _choose(message: Message, label: str, confidence: float, why: Dict[str, str]) -> None:
+    """Answer the message with `label` ("faq/<key>" or an intent), at `confidence`."""
+    intent, _, key = label.partition("/")
+    chosen = {INTENT_NAME_KEY: intent, PREDICTED_CONFIDENCE_KEY: confidence}
+    message.set(INTENT, chosen, add_to_output=True)
+    ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get(INTENT_NAME_KEY) != intent]
+    message.set(INTENT_RANKING_KEY, [chosen] + ranking, add_to_output=True)
+    if key:
+        selectors = dict(message.get("response_selector") or {})
+        selector = dict(selectors.get(RETRIEVAL_INTENT) or {})
+        selector["response"] = {"responses": [], "confidence": confidence, "intent_response_key": label,
+                                "utter_action": f"utter_{label}"}
+        selectors[RETRIEVAL_INTENT] = selector
+        message.set("response_selector", selectors, add_to_output=True)
+    message.set(GUARD_KEY, why, add_to_output=True)
 
 
 @DefaultV1Recipe.register(
@@ -129,7 +154,7 @@ class AnswerGuard(GraphComponent):
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
-            if self.use_trained_label(message):
+            if self.use_trained_label(message) or self.use_number_label(message):
                 continue
             reason = self.objection(message)
             if reason is None:
@@ -158,19 +183,27 @@ class AnswerGuard(GraphComponent):
         label = self.exact.get(exact_key(text)) if not text.startswith("/") else None
         if label is None or label == predicted(message)[0]:
             return False
-        intent, _, key = label.partition("/")
-        chosen = {INTENT_NAME_KEY: intent, PREDICTED_CONFIDENCE_KEY: 1.0}
-        message.set(INTENT, chosen, add_to_output=True)
-        ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get(INTENT_NAME_KEY) != intent]
-        message.set(INTENT_RANKING_KEY, [chosen] + ranking, add_to_output=True)
-        if key:
-            selectors = dict(message.get("response_selector") or {})
-            selector = dict(selectors.get(RETRIEVAL_INTENT) or {})
-            selector["response"] = {"responses": [], "confidence": 1.0, "intent_response_key": label,
-                                    "utter_action": f"utter_{label}"}
-            selectors[RETRIEVAL_INTENT] = selector
-            message.set("response_selector", selectors, add_to_output=True)
-        message.set(GUARD_KEY, {"trained_label": label}, add_to_output=True)
+        _choose(message, label, 1.0, {"trained_label": label})
+        return True
+
+    def use_number_label(self, message: Message) -> bool:
+        """A message with a number the model called out of scope gets the FAQ that the linear
+        classifier, the keyword ranker and the response selector all rank first (see the module's
+        docstring); True if it was changed."""
+        text = message.get(TEXT) or ""
+        intent = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
+        if intent != OUT_OF_SCOPE or self.linear is None or self.ranker is None or text.startswith("/"):
+            return False
+        if not _NUMBER.search(normalize_text(text)):
+            return False
+        response = ((message.get("response_selector") or {}).get(RETRIEVAL_INTENT) or {}).get("response") or {}
+        selected = response.get("intent_response_key")
+        keywords = self.ranker.ranking(text)
+        if not selected or not selected.startswith(RETRIEVAL_INTENT + "/") or not keywords:
+            return False
+        if not self.linear.ranking(text)[0][0] == keywords[0][0] == selected:
+            return False
+        _choose(message, selected, float(response.get("confidence") or 0.0), {"number_label": selected})
         return True
 
     def objection(self, message: Message) -> Optional[str]:
