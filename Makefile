@@ -82,7 +82,7 @@ test: $(MODEL) $(AXE)
 # no trained model, no service to bring up. Extra pytest arguments: make test-fast ARGS="-k wechat".
 # The files are spread over workers (pytest-xdist), a file's tests on one worker: module fixtures start once.
 # Two workers a core: about 40% of these tests' time is waiting on a server they started or a socket
-# (1 266 tests: 1 min 58 s with one worker a core, 1 min 39 s with two, on 2 cores).
+# (1 266 tests on 2 cores: about 2 min with one worker a core, 1 min 45 s, the median, with two).
 FAST := not product and not browser and not postgres and not redis and not cluster and not model and not fuzz
 WORKERS ?= $(shell echo $$(( $$(nproc) * 2 )))
 test-fast: $(VENV)/.installed

@@ -12,8 +12,8 @@ pytest_plugins = ["tests.support.markers", "tests.support.personal_values", "pyt
 @pytest.fixture(autouse=True)
 def log_redaction_as_found():
     """A test that creates one of our Rasa plug-ins (or imports `actions`) turns log redaction on
-    for the process, wrapping sys.stdout/stderr as pytest captures them for that one test; left
-    on, every later test of that worker fails at setup ("I/O operation on closed file")."""
+    for the process, wrapping sys.stdout/stderr as pytest captures them for that one test: off
+    again afterwards, so later tests of the worker start as they would alone."""
     was_installed = log_redaction.installed()
     yield
     if not was_installed:

@@ -4,9 +4,10 @@ the API -> exported as training data by the command `make train` runs -> NLU ret
 directory -> the new model parses the message as labelled.
 
 The training is `rasa train nlu` as `make train` runs it (bot/rasa_ext/train.py), with the project's
-pipeline, data/ as it is and the exported file beside it, but fewer epochs (TRAINING_EPOCHS: the full ones cost minutes more on this machine and
-decide nothing here: the answer guard gives any message that is exactly a training example its
-label, as it does in production). models/ and Rasa's training cache in .rasa/ are never touched."""
+pipeline, data/ as it is and the exported file beside it, but fewer epochs (TRAINING_EPOCHS: the full
+ones cost minutes more on this machine and decide nothing here: the answer guard gives any message
+that is exactly a training example its label, as it does in production). models/ and Rasa's training
+cache in .rasa/ are never touched."""
 from __future__ import annotations
 
 import asyncio

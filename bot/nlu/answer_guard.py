@@ -198,10 +198,10 @@ class AnswerGuard(GraphComponent):
             return False
         response = ((message.get("response_selector") or {}).get(RETRIEVAL_INTENT) or {}).get("response") or {}
         selected = response.get("intent_response_key")
-        keywords = self.ranker.ranking(text)
-        if not selected or not selected.startswith(RETRIEVAL_INTENT + "/") or not keywords:
+        if not selected or not selected.startswith(RETRIEVAL_INTENT + "/"):
             return False
-        if not self.linear.ranking(text)[0][0] == keywords[0][0] == selected:
+        keywords = self.ranker.ranking(text)
+        if not keywords or not self.linear.ranking(text)[0][0] == keywords[0][0] == selected:
             return False
         _choose(message, selected, float(response.get("confidence") or 0.0), {"number_label": selected})
         return True
