@@ -15,6 +15,7 @@ from typing import Dict, Iterator, List
 import httpx
 
 from bot.core import settings
+from bot.core.paths import ROOT
 from bot.core.service_auth import REST_SECRET_HEADER
 from bot.ops.cluster import ensure_postgres_database
 from bot.ops.processes import free_port
@@ -55,9 +56,10 @@ class Product:
         interrupt(self.process)
 
 
-def start(name: str, model_dir: Path, directory: Path, **overrides: str) -> Product:
+def start(name: str, model_dir: Path, directory: Path, root: Path = ROOT, **overrides: str) -> Product:
     """The product with the model in `model_dir`, on free ports; returns after
-    its first reply (cold start = launch to first reply)."""
+    its first reply (cold start = launch to first reply). `root`: the checkout
+    whose code runs (bench/compare.py starts an earlier one beside this one)."""
     directory.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ)
     for setting in settings.SETTINGS:  # nothing inherited from a running `make run`
@@ -77,7 +79,7 @@ def start(name: str, model_dir: Path, directory: Path, **overrides: str) -> Prod
     )
     env.update(overrides)
     launched = time.perf_counter()
-    process = launch_product(env, directory / "launcher.out", timeout=600)
+    process = launch_product(env, directory / "launcher.out", timeout=600, root=root)
     url = f"http://127.0.0.1:{env['RASA_PORT']}/webhooks/rest/webhook"
     while True:  # READY means healthy; the first reply is what a person waits for
         try:

@@ -74,7 +74,7 @@ from bot.privacy.slots import HOLDER_NAME, SECRET_NAMES, SECRET_PROMPTS
 from bot.privacy.walk import map_strings
 from bot.rasa_ext import bootstrap
 from bot.session_cache import Key, SessionCache
-from bot.session_tracker import SessionTracker, clone, deserialise_events, window_for
+from bot.session_tracker import SessionTracker, clone, copied_message, deep_copy, deserialise_events, window_for
 
 
 _CODE = re.compile(
@@ -195,10 +195,10 @@ def _intent_names_masked(value: Any) -> Any:
         name = value.get("name")
         if isinstance(name, str) and not _INTENT_NAME.match(name):
             return {**value, "name": mask_whole(name)}
-        return copy.deepcopy(value)
+        return deep_copy(value)
     if isinstance(value, list):
         return [_intent_names_masked(v) for v in value]
-    return copy.deepcopy(value)
+    return deep_copy(value)
 
 
 def _redacted_user_event(event: UserUttered, secret_expected: bool, name_expected: bool) -> UserUttered:
@@ -214,7 +214,7 @@ def _redacted_user_event(event: UserUttered, secret_expected: bool, name_expecte
         name = name_typed(value) if name_expected else None
         return mask_name(name) if name else text_fn(value)
 
-    copied = copy.deepcopy(event)
+    copied = copied_message(event, replaced=("text", "entities", "metadata", "parse_data"))
     copied.text = whole_text_fn(event.text) if event.text else event.text
     copied.entities = _entities(event.entities, text_fn)
     copied.metadata = _redacted_metadata(event.metadata)
@@ -229,7 +229,7 @@ def _redacted_user_event(event: UserUttered, secret_expected: bool, name_expecte
         elif key in ("intent", "intent_ranking"):
             parse_data[key] = _intent_names_masked(value)
         elif key in _PARSE_DATA_KEPT:
-            parse_data[key] = copy.deepcopy(value)
+            parse_data[key] = deep_copy(value)
         else:  # anything a custom component added: ID and phone numbers masked
             parse_data[key] = map_strings(value, redact)
     copied.parse_data = parse_data
@@ -271,7 +271,7 @@ def _redacted_from(events: Sequence[Event], first: int, replay: DialogueStateTra
             else:
                 turn_secrets = set()
         if index < already_stored:
-            replay.update(copy.deepcopy(event) if index == last_stored_user else event)
+            replay.update(copied_message(event) if index == last_stored_user else event)
             continue
         if isinstance(event, UserUttered):
             copied = _redacted_user_event(event, secret_expected, replay.get_slot(REQUESTED_SLOT) == HOLDER_NAME)

@@ -94,6 +94,33 @@ async def test_a_failing_tracker_store_fails_the_turn():
         assert [type(e) for e in seen] == [ConnectionError]
 
 
+def test_a_tracker_store_that_fails_to_load_stops_the_server(tmp_path, monkeypatch):
+    from rasa.core.tracker_store import create_tracker_store
+    from rasa.utils.endpoints import EndpointConfig
+
+    from bot.tracker_store import RedactingTrackerStore
+
+    missing = EndpointConfig(type="bot.no_such_store")
+    ours = EndpointConfig(type="bot.tracker_store.RedactingTrackerStore", url=f"sqlite:///{tmp_path / 't.db'}")
+    with from_scratch():
+        with pytest.warns(UserWarning):  # Rasa's own: a warning, and the conversations in memory only
+            assert type(create_tracker_store(missing, Domain.empty())) is InMemoryTrackerStore
+        bootstrap.harden_server()
+        with pytest.raises(ImportError):
+            create_tracker_store(missing, Domain.empty())
+
+        def failing_install():
+            raise ImportError("a patch that cannot be imported")
+
+        monkeypatch.setattr(bootstrap, "install", failing_install)
+        with pytest.raises(ImportError, match="cannot be imported"):
+            create_tracker_store(ours, Domain.empty())
+        monkeypatch.undo()
+        store = create_tracker_store(ours, Domain.empty())
+        assert type(store) is RedactingTrackerStore
+        store.engine.dispose()
+
+
 def _tracker_store(tmp_path):
     from bot.tracker_store import RedactingTrackerStore
 

@@ -1,4 +1,8 @@
-"""bot/rasa_ext/speedups.py: the same verdicts as Rasa's own validation, faster."""
+"""bot/rasa_ext/speedups.py: the same verdicts as Rasa's own validation, and the same
+parses and replies as Rasa's own prediction and graph runs, faster."""
+import asyncio
+import contextlib
+
 import pytest
 from jsonschema import ValidationError
 from rasa.core.actions.action import RemoteAction
@@ -30,3 +34,72 @@ def test_installed_validation_agrees_with_rasas():
     finally:
         if not was_applied:
             PATCH.undo()
+
+
+# --- the Rasa server's hot path: the same answers by a shorter way ---------------------------------
+
+HOT_PATH = [p for p in bootstrap.SERVER_PATCHES if p.name in ("_rasa_predict", "run")]
+MESSAGES = ["补办的社保卡需要重新激活吗?", "Does my reissued card need to be activated?", "补卡要钱吗",
+            "what is 12333", "12333", "谢谢", "hello", "社保卡丢了", "how do I get a pension", "asdfgh", ""]
+
+
+@contextlib.contextmanager
+def hot_path(applied: bool):
+    """Our hot-path patches applied or not; afterwards as they were."""
+    were = [p for p in HOT_PATH if p.applied()]
+    for patch in HOT_PATH:
+        patch.apply() if applied else patch.undo()
+    try:
+        yield
+    finally:
+        for patch in HOT_PATH:
+            patch.apply() if patch in were else patch.undo()
+
+
+@pytest.fixture(scope="module")
+def agent():
+    from bench.evaluation import load_agent
+    from tests.support.product import MODEL
+
+    return load_agent(str(MODEL))
+
+
+async def _parses_and_replies(agent, sender: str):
+    parses = [await agent.parse_message(text) for text in MESSAGES]
+    replies = [[{k: v for k, v in reply.items() if k != "recipient_id"}
+                for reply in await agent.handle_text(text, sender_id=f"{sender}-{n}")]
+               for n, text in enumerate(MESSAGES)]
+    return parses, replies
+
+
+@pytest.mark.model
+def test_the_hot_path_patches_give_rasas_own_parses_and_replies(agent):
+    with hot_path(False):
+        theirs = asyncio.run(_parses_and_replies(agent, "rasa"))
+    with hot_path(True):
+        assert type(agent.processor.graph_runner).run.__module__ == speedups.__name__
+        ours = asyncio.run(_parses_and_replies(agent, "ours"))
+        again = asyncio.run(_parses_and_replies(agent, "again"))  # the cached concrete function and order
+    assert ours == theirs == again
+    parses, replies = ours
+    assert parses[0]["response_selector"]["faq"]["response"]["intent_response_key"] == "faq/reissue_needs_activation"
+    assert "激活" in replies[0][0]["text"]
+
+
+@pytest.mark.model
+def test_a_failing_graph_node_fails_the_run_as_in_rasa(agent, monkeypatch):
+    from rasa.nlu.classifiers.diet_classifier import DIETClassifier
+
+    def broken(component, messages):
+        raise ValueError("the node failed")
+
+    nodes = agent.processor.graph_runner._instantiated_nodes.values()
+    diet = next(node for node in nodes if node._component_class is DIETClassifier)
+    monkeypatch.setattr(diet, "_fn", broken)
+    raised = []
+    for applied in (False, True):
+        with hot_path(applied), pytest.raises(Exception) as error:
+            asyncio.run(agent.parse_message("补卡要带什么材料"))
+        raised.append((type(error.value), str(error.value), type(error.value.__cause__)))
+    assert raised[0] == raised[1]
+    assert raised[0][2] is ValueError

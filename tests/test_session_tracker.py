@@ -19,7 +19,7 @@ from rasa.shared.core.events import ActionExecuted, ActiveLoop, EntitiesAdded, E
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.core.paths import ROOT
-from bot.session_tracker import SessionTracker, Window, clone, deserialise_events, window_for
+from bot.session_tracker import SessionTracker, Window, clone, copied_message, deserialise_events, window_for
 from tests.support.conversation_events import DOMAIN, FAQ_ONLY, FORM, KINDS, LISTEN, conversation
 
 
@@ -102,6 +102,34 @@ def test_a_copy_shares_no_state_the_turn_changes():
     copied.update(ActiveLoop(FORM))
     copied.interrupt_loop(True)
     assert _state(tracker) == before
+
+
+def _containers(value, found=None):
+    """id -> container, of every dict and list inside `value`."""
+    found = {} if found is None else found
+    if isinstance(value, (dict, list)) and id(value) not in found:
+        found[id(value)] = value
+        for item in value.values() if isinstance(value, dict) else value:
+            _containers(item, found)
+    return found
+
+
+def test_a_copied_message_is_what_deepcopy_gives_sharing_nothing():
+    intent = {"name": "faq", "confidence": 0.97}
+    entities = [{"entity": "language", "value": "zh", "start": 0, "end": 4}]
+    parse_data = {"intent": intent, "entities": entities, "text": "补卡要钱吗",
+                  "intent_ranking": [intent, {"name": "greet", "confidence": 0.01}],
+                  "response_selector": {"faq": {"ranking": [{"confidence": 0.9, "intent_response_key": "faq/x"}],
+                                                "response": {"responses": [{"text": "..."}]}}}}
+    for message in (UserUttered("补卡要钱吗", intent, entities, parse_data=parse_data, metadata={"a": [1, (2, 3)]}),
+                    UserUttered("hi", {"name": "greet"}, [{"entity": "language", "value": "en"}])):
+        own, theirs = copied_message(message), copy.deepcopy(message)
+        assert own.__dict__ == theirs.__dict__ == message.__dict__
+        assert not set(_containers(own.__dict__)) & set(_containers(message.__dict__))  # nothing shared
+        # what deepcopy keeps together stays together (Rasa's own message holds its intent twice)
+        assert (own.intent is own.parse_data["intent"]) == (theirs.intent is theirs.parse_data["intent"])
+        own.entities.append({"entity": "x"})
+        assert message.entities == theirs.entities
 
 
 def test_the_window_holds_more_states_than_the_longest_rule():

@@ -1,7 +1,9 @@
 """What ties our code into Rasa and rasa_sdk.
 
   bootstrap      every patch of Rasa, rasa_sdk and logging the project installs, in one place
-  speedups       the action-reply validation Rasa repeated at every action call, done once
+  speedups       the Rasa server's hot path without its detours: the action-reply schema checked
+                 once, the neural models' one traced TensorFlow function called directly, the
+                 graphs run node by node instead of through dask
   rasa_server    `python -m bot.rasa_ext.rasa_server`: Rasa's CLI, hardened (the launcher starts it)
   action_server  `python -m bot.rasa_ext.action_server`: rasa_sdk's action server, serving only Rasa
   model_reload   a Rasa server's readiness and reload routes (a new model without downtime)

@@ -101,6 +101,25 @@ def _failing_loudly(init: Callable) -> Callable:
     return __init__
 
 
+def _store_or_stop(load: Callable) -> Callable:
+    """rasa.core.tracker_store._load_from_module_name_in_endpoint_config without
+    its fallback: when the tracker store endpoints.yml names cannot be imported
+    or its constructor raises an ImportError or AttributeError, Rasa warned and
+    ran on an in-memory store: every conversation lost at the next restart, and
+    replicas that do not see each other's. (Found when a patch of ours failed
+    to import inside our store's constructor: the server came up and answered.)
+    Now the error stops the server at start."""
+
+    @wraps(load)
+    def load_or_raise(domain: Any, store: Any, event_broker: Any = None) -> Any:
+        from rasa.shared.utils.common import class_from_module_path
+
+        store_class = class_from_module_path(store.type)
+        return store_class(host=store.url, domain=domain, event_broker=event_broker, **store.kwargs)
+
+    return load_or_raise
+
+
 # --- the Rasa server's app -----------------------------------------------------------------------
 
 def _bearer_auth(requires_auth: Callable) -> Callable:
@@ -125,12 +144,32 @@ def _validate_action_result(original: Callable) -> Callable:
     return validate_action_result
 
 
+def _faster(module: str, name: str) -> Callable[[Callable], Callable]:
+    """The replacement `module.name(original)` builds, imported only when the patch is applied."""
+    def replace(original: Callable) -> Callable:
+        return getattr(importlib.import_module(module), name)(original)
+
+    return replace
+
+
+def _speedup(name: str) -> Callable[[Callable], Callable]:
+    return _faster("bot.rasa_ext.speedups", name)
+
+
+def _training_speedup(name: str) -> Callable[[Callable], Callable]:
+    return _faster("bot.rasa_ext.training_speedups", name)
+
+
 # Installed by our plug-ins in the Rasa server process.
 SERVER_PATCHES = (
     # Rasa checked the (constant) action-reply schema itself at every action call: 43% of the CPU on form turns.
     Patch("rasa.core.actions.action.RemoteAction", "_validate_action_result", _validate_action_result),
     # On a database error Rasa answers from an EMPTY conversation: the turn fails instead (see _failing_loudly).
     Patch("rasa.core.tracker_store.FailSafeTrackerStore", "__init__", _failing_loudly),
+    # DIET and the response selector looked up their one traced TensorFlow function at every call.
+    Patch("rasa.utils.tensorflow.models.RasaModel", "_rasa_predict", _speedup("rasa_predict")),
+    # Each graph run (three on an FAQ turn) went through dask's scheduler for a chain of a dozen nodes.
+    Patch("rasa.engine.runner.dask.DaskGraphRunner", "run", _speedup("graph_run")),
 )
 
 # Installed by `python -m bot.rasa_ext.rasa_server` before Rasa builds its app (bot/rasa_ext/rasa_server.py).
@@ -139,16 +178,9 @@ ENTRY_PATCHES = (
     Patch("rasa.server", "requires_auth", _bearer_auth),
     # sanic 21.12 spins forever on a negative Content-Length and takes 100 MB bodies: our request class, 256 KiB.
     Patch("rasa.core.run", "configure_app", _hardened),
+    # A tracker store that fails to load stops the server instead of Rasa's in-memory stand-in.
+    Patch("rasa.core.tracker_store", "_load_from_module_name_in_endpoint_config", _store_or_stop),
 )
-
-
-def _training_speedup(name: str) -> Callable[[Callable], Callable]:
-    def replace(original: Callable) -> Callable:
-        from bot.rasa_ext import training_speedups
-
-        return getattr(training_speedups, name)(original)
-
-    return replace
 
 
 # Installed by `python -m bot.rasa_ext.train` before Rasa trains (bot/rasa_ext/train.py).

@@ -12,12 +12,13 @@ from typing import Dict
 from bot.core.paths import ROOT
 
 
-def launch_product(env: Dict[str, str], output: Path, timeout: float = 300.0) -> subprocess.Popen:
+def launch_product(env: Dict[str, str], output: Path, timeout: float = 300.0, root: Path = ROOT) -> subprocess.Popen:
     """`python -m bot run` (as `make run` starts it) with `env`, its output in
     `output`; returns once it printed READY. RuntimeError with the end of the
-    output if it exits first or takes longer than `timeout` seconds."""
+    output if it exits first or takes longer than `timeout` seconds. `root`:
+    the checkout to run (another one's code, for a before-and-after benchmark)."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "bot", "run"], cwd=ROOT, env=env,
+        [sys.executable, "-m", "bot", "run"], cwd=root, env=env,
         stdout=open(output, "wb"), stderr=subprocess.STDOUT,
     )
     deadline = time.monotonic() + timeout
