@@ -427,17 +427,21 @@ class RedactingTrackerStore(SQLTrackerStore):
             events = redacted_events(list(tracker.events), already_stored=stored,
                                      stored_state=clone(kept) if kept is not None else None)
             rows = [self._row(sender_id, event) for event in events]
-            session.add_all(rows)
-            session.flush()  # gives the rows their ids
-            highest = max([row.id for row in rows] + [key[1] or 0]) if rows else key[1]
-            data = [row.data for row in rows]
+            if rows:
+                # One INSERT of all the rows (the ORM's unit of work cost more than the writing), then
+                # the conversation's new key: only this turn writes to it (the lock store).
+                session.execute(self._INSERT, rows)
+                key = self._conversation_key(session, sender_id)
             session.commit()
-        self._keep_saved(sender_id, kept, (key[0] + len(rows), highest), data)
+        self._keep_saved(sender_id, kept, key, [row["data"] for row in rows])
 
-    def _row(self, sender_id: Text, event: Event) -> Any:
+    _INSERT = SQLTrackerStore.SQLEvent.__table__.insert()
+
+    @staticmethod
+    def _row(sender_id: Text, event: Event) -> Dict[Text, Any]:
         """The row Rasa's save writes for an event."""
         data = event.as_dict()
-        return self.SQLEvent(
+        return dict(
             sender_id=sender_id, type_name=event.type_name, timestamp=data.get("timestamp"),
             intent_name=data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
             action_name=data.get("name"), data=json.dumps(data),

@@ -38,7 +38,7 @@ def test_installed_validation_agrees_with_rasas():
 
 # --- the Rasa server's hot path: the same answers by a shorter way ---------------------------------
 
-HOT_PATH = [p for p in bootstrap.SERVER_PATCHES if p.name in ("_rasa_predict", "run")]
+HOT_PATH = [p for p in bootstrap.SERVER_PATCHES if p.name in ("_rasa_predict", "run", "_combine_sparse_features")]
 MESSAGES = ["补办的社保卡需要重新激活吗?", "Does my reissued card need to be activated?", "补卡要钱吗",
             "what is 12333", "12333", "谢谢", "hello", "社保卡丢了", "how do I get a pension", "asdfgh", ""]
 
@@ -103,3 +103,34 @@ def test_a_failing_graph_node_fails_the_run_as_in_rasa(agent, monkeypatch):
         raised.append((type(error.value), str(error.value), type(error.value.__cause__)))
     assert raised[0] == raised[1]
     assert raised[0][2] is ValueError
+
+
+def test_sparse_features_are_joined_as_scipy_joins_them():
+    import numpy as np
+    import scipy.sparse
+    from rasa.shared.nlu.training_data.features import Features
+
+    with hot_path(False):
+        rasas = Features._combine_sparse_features
+    combine = speedups.combine_sparse_features(rasas)
+    rng = np.random.default_rng(0)
+
+    def features(matrix):
+        return Features(matrix, "sequence", "text", "CountVectorsFeaturizer")
+
+    def coo(rows, columns, density):
+        return scipy.sparse.random(rows, columns, density=density, format="coo", dtype=np.float32, random_state=rng)
+
+    pairs = [(coo(7, 300, 0.05), coo(7, 5000, 0.01)), (coo(1, 40, 0.0), coo(1, 9, 0.5)),
+             (coo(3, 10, 0.3), coo(3, 10, 0.0)), (coo(4, 20, 0.2).tocsr(), coo(4, 30, 0.2))]
+    for left, right in pairs:
+        ours, theirs = features(left), features(left)
+        combine(ours, features(right))
+        rasas(theirs, features(right))
+        a, b = ours.features, theirs.features
+        assert (a.format, a.shape, a.dtype) == (b.format, b.shape, b.dtype)
+        assert (a.row.dtype, a.col.dtype) == (b.row.dtype, b.col.dtype)
+        for x, y in ((a.row, b.row), (a.col, b.col), (a.data, b.data)):
+            assert np.array_equal(x, y)
+    with pytest.raises(ValueError):  # rows that do not match: Rasa's error
+        combine(features(coo(2, 5, 0.5)), features(coo(3, 5, 0.5)))

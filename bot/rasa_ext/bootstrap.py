@@ -170,6 +170,9 @@ SERVER_PATCHES = (
     Patch("rasa.utils.tensorflow.models.RasaModel", "_rasa_predict", _speedup("rasa_predict")),
     # Each graph run (three on an FAQ turn) went through dask's scheduler for a chain of a dozen nodes.
     Patch("rasa.engine.runner.dask.DaskGraphRunner", "run", _speedup("graph_run")),
+    # Joining a message's word and character features went through scipy's general block-matrix code.
+    Patch("rasa.shared.nlu.training_data.features.Features", "_combine_sparse_features",
+          _speedup("combine_sparse_features")),
 )
 
 # Installed by `python -m bot.rasa_ext.rasa_server` before Rasa builds its app (bot/rasa_ext/rasa_server.py).
