@@ -15,6 +15,9 @@ TRAINING_INPUTS := config.yml domain.yml $(shell find data bot/nlu -type f \( -n
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+# Some machines set PYTHONDONTWRITEBYTECODE for every shell: then every test worker and every
+# server a test starts compiles the whole project (and Rasa, TensorFlow) from source again.
+unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: FORCE help venv train run cluster test test-fast eval bench shell lint clean
 
