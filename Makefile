@@ -16,7 +16,7 @@ export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 # Some machines set PYTHONDONTWRITEBYTECODE for every shell: then every test worker and every
-# server a test starts compiles the whole project (and Rasa, TensorFlow) from source again.
+# server a test starts compiles the project's own modules from source again (pip compiled the rest).
 unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: FORCE help venv train run cluster test test-fast eval bench shell lint clean

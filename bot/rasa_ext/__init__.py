@@ -3,7 +3,7 @@
   bootstrap      every patch of Rasa, rasa_sdk and logging the project installs, in one place
   speedups       the Rasa server's hot path without its detours: the action-reply schema checked
                  once, the neural models' one traced TensorFlow function called directly, the
-                 graphs run node by node instead of through dask
+                 graphs run node by node instead of through dask, sparse features joined directly
   rasa_server    `python -m bot.rasa_ext.rasa_server`: Rasa's CLI, hardened (the launcher starts it)
   action_server  `python -m bot.rasa_ext.action_server`: rasa_sdk's action server, serving only Rasa
   model_reload   a Rasa server's readiness and reload routes (a new model without downtime)

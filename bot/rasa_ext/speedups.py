@@ -57,7 +57,6 @@ def validate_action_result(self, result: Dict[Text, Any]) -> bool:
     return True
 
 
-
 # --- one concrete TensorFlow function --------------------------------------------------------------
 
 def rasa_predict(original: Callable) -> Callable:
@@ -81,6 +80,7 @@ def rasa_predict(original: Callable) -> Callable:
         function = self._tf_predict_step
         if self._run_eagerly or function is None or not self.prepared_for_prediction:
             return original(self, batch_in)
+        # Kept in __dict__ itself: Keras's __setattr__ would track a function set as an attribute.
         cached = self.__dict__.get("_concrete_predict_step")
         if cached is None or cached[0] is not function:  # a new tf.function: look its concrete one up again
             concrete = function.get_concrete_function()  # the one its input signature traced
