@@ -7,8 +7,11 @@ use it as a baseline. Terms are Latin words and digit runs, and pairs of
 adjacent Chinese characters (single characters when a message has no pair):
 no dictionary to ship, and a typo costs one or two pairs, not a word.
 
-BM25 is computed over an inverted index, so a message costs time in
-proportion to the examples sharing one of its terms, not to all of them.
+BM25 is computed over an inverted index. A term's weight in an example does
+not depend on the message (a message's own term counts are not used), so each
+term's postings are kept as two arrays, the examples and their weights: a
+message costs an array addition a term (the Python loop over postings took
+2.5 ms for a message with the common words "社保卡" or "card").
 """
 from __future__ import annotations
 
@@ -16,6 +19,8 @@ import math
 import re
 from collections import Counter, defaultdict
 from typing import Dict, Iterable, List, Sequence, Tuple
+
+import numpy as np
 
 from bot.text import normalize_text
 
@@ -42,31 +47,37 @@ class LabelRanker:
         documents = [Counter(terms(text)) for text, _ in self.examples]
         self.lengths = [sum(d.values()) for d in documents]
         self.average_length = (sum(self.lengths) / len(self.lengths)) if self.lengths else 1.0
-        self.postings: Dict[str, List[Tuple[int, int]]] = defaultdict(list)
+        postings: Dict[str, List[Tuple[int, int]]] = defaultdict(list)  # term -> (example, count)
         for index, document in enumerate(documents):
             for term, count in document.items():
-                self.postings[term].append((index, count))
+                postings[term].append((index, count))
         n = len(documents)
-        self.idf = {
-            term: math.log((n - len(p) + 0.5) / (len(p) + 0.5) + 1.0) for term, p in self.postings.items()
-        }
+        norms = K1 * (1 - B + B * np.array(self.lengths, dtype=float) / self.average_length)
+        self._weights: Dict[str, Tuple[np.ndarray, np.ndarray]] = {}
+        for term, held in postings.items():
+            idf = math.log((n - len(held) + 0.5) / (len(held) + 0.5) + 1.0)
+            rows = np.array([index for index, _ in held], dtype=np.intp)
+            counts = np.array([count for _, count in held], dtype=float)
+            self._weights[term] = (rows, idf * counts * (K1 + 1) / (counts + norms[rows]))
+        # The examples grouped by label, for each label's best score in one reduction.
+        names, label_of = np.unique(np.array(self.labels, dtype=object), return_inverse=True)
+        self._by_label = np.argsort(label_of, kind="stable")
+        self._label_starts = np.flatnonzero(np.r_[True, np.diff(label_of[self._by_label]) != 0])
+        self._label_names = [str(name) for name in names]
 
     def scores(self, text: str) -> Dict[str, float]:
         """Each label that shares a term with the text, with its best example's score."""
-        per_example: Dict[int, float] = defaultdict(float)
+        if not self.examples:
+            return {}
+        per_example = np.zeros(len(self.examples))
         for term in set(terms(text)):
-            idf = self.idf.get(term)
-            if idf is None:
-                continue
-            for index, count in self.postings[term]:
-                norm = K1 * (1 - B + B * self.lengths[index] / self.average_length)
-                per_example[index] += idf * count * (K1 + 1) / (count + norm)
-        best: Dict[str, float] = {}
-        for index, score in per_example.items():
-            label = self.labels[index]
-            if score > best.get(label, 0.0):
-                best[label] = score
-        return best
+            weights = self._weights.get(term)
+            if weights is not None:
+                rows, values = weights
+                per_example[rows] += values  # an example appears once in a term's postings
+        best = np.maximum.reduceat(per_example[self._by_label], self._label_starts)
+        # Every shared term adds a positive weight (idf > 0): a label scores > 0 if and only if it shares one.
+        return {self._label_names[label]: float(best[label]) for label in np.flatnonzero(best > 0)}
 
     def ranking(self, text: str) -> List[Tuple[str, float]]:
         """Labels best first (only those sharing a term with the text)."""

@@ -47,6 +47,44 @@ def test_the_ranker_ranks_the_label_whose_example_shares_most():
     assert LabelRanker(EXAMPLES).ranking("完全无关的话") == []
 
 
+def _textbook_bm25(examples, text, k1=1.2, b=0.75):
+    """BM25 as written in the books, example by example: what the ranker's arrays must give."""
+    import math
+    from collections import Counter
+
+    documents = [Counter(terms(t)) for t, _ in examples]
+    average = sum(sum(d.values()) for d in documents) / len(documents)
+    best = {}
+    for document, (_, label) in zip(documents, examples):
+        length, score = sum(document.values()), 0.0
+        for term in set(terms(text)) & set(document):
+            held = sum(1 for d in documents if term in d)
+            idf = math.log((len(documents) - held + 0.5) / (held + 0.5) + 1.0)
+            count = document[term]
+            score += idf * count * (k1 + 1) / (count + k1 * (1 - b + b * length / average))
+        if score > 0:
+            best[label] = max(best.get(label, 0.0), score)
+    return best
+
+
+def test_the_rankers_scores_are_bm25s_on_the_real_training_data():
+    import random
+
+    import pytest
+    from bench.bm25_baseline import training_examples
+
+    examples = training_examples()
+    ranker = LabelRanker(examples)
+    rng = random.Random(7)
+    sample = [t for t, _ in rng.sample(examples, 25)] + ["补卡要钱吗", "what is 12333", "完全无关", "", "卡"]
+    small = rng.sample(examples, 400)  # the textbook way is slow: scores over a sample of the examples
+    for text in sample:
+        assert LabelRanker(small).scores(text) == pytest.approx(_textbook_bm25(small, text), rel=1e-9)
+        sharing = {label for example, label in examples if set(terms(text)) & set(terms(example))}
+        assert set(ranker.scores(text)) == sharing
+    assert LabelRanker([]).scores("补卡") == {}
+
+
 def test_a_confident_answer_the_keywords_support_is_kept():
     message = parse("补卡要花钱吗", "faq", 0.95, "faq/reissue_fee", 0.9)
     guard().process([message])

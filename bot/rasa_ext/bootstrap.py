@@ -173,6 +173,12 @@ SERVER_PATCHES = (
     # Joining a message's word and character features went through scipy's general block-matrix code.
     Patch("rasa.shared.nlu.training_data.features.Features", "_combine_sparse_features",
           _speedup("combine_sparse_features")),
+    # Both models deep-copied a message's feature matrices to replace the copies at once.
+    Patch("rasa.shared.nlu.training_data.message.Message", "_combine_features", _speedup("combine_features")),
+    Patch("rasa.utils.tensorflow.model_data_utils", "_create_fake_features", _speedup("create_fake_features")),
+    # The response selector scanned every response for each label of its ranking.
+    Patch("rasa.nlu.selectors.response_selector.ResponseSelector", "_resolve_intent_response_key",
+          _speedup("resolve_intent_response_key")),
 )
 
 # Installed by `python -m bot.rasa_ext.rasa_server` before Rasa builds its app (bot/rasa_ext/rasa_server.py).

@@ -21,6 +21,10 @@ Installed in the Rasa server process by `bot.rasa_ext.bootstrap.install()`.
   matrices (words, characters) side by side with `scipy.sparse.hstack`,
   whose general block-matrix path took four times what concatenating the two
   matrices' entries takes. The same matrix.
+- Both models deep-copied a message's feature matrices (to join them, and to
+  make the empty label features) only to replace the copies' matrices, and
+  the response selector scanned all its responses for each label it ranked:
+  1.3 ms of an FAQ turn's NLU. The same Features, the same keys.
 """
 from __future__ import annotations
 
@@ -168,3 +172,89 @@ def combine_sparse_features(original: Callable) -> Callable:
         self._cached_fingerprint = None
 
     return _combine_sparse_features
+
+
+# --- a message's features, copied only where they are kept ------------------------------------------
+
+def combine_features(original: Callable) -> Any:
+    """Message._combine_features (a static method): with two or more Features
+    to join, Rasa deep-copied the first one, sparse matrix and all, and then
+    replaced the copy's matrix with the joined one (`combine_with_features`
+    always builds a new matrix, sparse or dense). Here the first is copied
+    without its matrix; one Features alone is deep-copied as in Rasa. Twice
+    per model and message: 0.9 ms of an FAQ turn's NLU."""
+    import copy
+
+    def _combine_features(features: List[Any], featurizers: List[Text]) -> Optional[Any]:
+        if len(features) < 2:
+            return original(features, featurizers)
+        combined = copy.copy(features[0])
+        combined.origin = featurizers
+        for more in features[1:]:
+            combined.combine_with_features(more)  # a new matrix: features[0]'s is left as it was
+        return combined
+
+    return staticmethod(_combine_features)
+
+
+def create_fake_features(original: Callable) -> Callable:
+    """model_data_utils._create_fake_features: the empty Features that stand for
+    a missing attribute (the response selector's and DIET's label side at
+    prediction), each a shallow copy of an example Features with an empty
+    matrix, instead of a deep copy of the example's matrix that is then replaced."""
+    import copy
+
+    import numpy as np
+    import scipy.sparse
+
+    def _create_fake_features(all_features: List[List[List[Any]]]) -> List[Any]:
+        example_features = next(iter([
+            list_of_features
+            for list_of_list_of_features in all_features
+            for list_of_features in list_of_list_of_features
+            if list_of_features is not None
+        ]))
+        fake_features = []
+        for features in example_features:
+            new = copy.copy(features)
+            new.origin = copy.copy(features.origin)  # a list after _combine_features: not shared
+            width, dtype = features.features.shape[-1], features.features.dtype
+            if features.is_dense():
+                new.features = np.zeros((0, width), dtype)
+            if features.is_sparse():
+                new.features = scipy.sparse.coo_matrix((0, width), dtype)
+            new._cached_fingerprint = None
+            fake_features.append(new)
+        return fake_features
+
+    return _create_fake_features
+
+
+def resolve_intent_response_key(original: Callable) -> Callable:
+    """ResponseSelector._resolve_intent_response_key, looked up in a table
+    instead of a scan of every response for every label of the ranking (11
+    scans a message). The table gives what the scan finds first: the first
+    response key, in the selector's order, whose name or one of whose texts is
+    the label's name."""
+    from rasa.shared.nlu.constants import TEXT
+    from rasa.shared.nlu.training_data import util
+
+    def table(self: Any) -> Dict[Text, Text]:
+        cached = self.__dict__.get("_intent_response_keys")
+        if cached is None or cached[0] is not self.responses:
+            keys: Dict[Text, Text] = {}
+            for key, responses in self.responses.items():
+                search_key = util.template_key_to_intent_response_key(key)
+                keys.setdefault(search_key, search_key)
+                for response in responses:
+                    keys.setdefault(response.get(TEXT, ""), search_key)
+            cached = self.__dict__["_intent_response_keys"] = (self.responses, keys)
+        return cached[1]
+
+    def _resolve_intent_response_key(self: Any, label: Dict[Text, Optional[Text]]) -> Optional[Text]:
+        name = label.get("name")
+        if not isinstance(name, str):  # None or odd: as Rasa (no key matches it)
+            return original(self, label)
+        return table(self).get(name)
+
+    return _resolve_intent_response_key
