@@ -433,7 +433,7 @@ class RedactingTrackerStore(SQLTrackerStore):
                 session.execute(self._INSERT, rows)
                 key = self._conversation_key(session, sender_id)
             session.commit()
-        self._keep_saved(sender_id, kept, key, [row["data"] for row in rows])
+        self._keep_saved(sender_id, kept, key, [row["data"] for row in rows], new_conversation=stored == 0)
 
     _INSERT = SQLTrackerStore.SQLEvent.__table__.insert()
 
@@ -447,11 +447,21 @@ class RedactingTrackerStore(SQLTrackerStore):
             action_name=data.get("name"), data=json.dumps(data),
         )
 
-    def _keep_saved(self, sender_id: Text, kept: Optional[SessionTracker], key: Key, data: List[Text]) -> None:
+    def _keep_saved(self, sender_id: Text, kept: Optional[SessionTracker], key: Key, data: List[Text],
+                    new_conversation: bool = False) -> None:
         """The kept session with the saved events applied (read back from what
-        was written, as a later read would have them); dropped when a new
-        session started (the next read is of the new, short one)."""
+        was written, as a later read would have them). A new conversation's
+        first events are kept as the session a read would give; a conversation
+        whose new session started is dropped (the next read is of the new,
+        short one)."""
         events = deserialise_events(json.loads(item) for item in data)
+        if kept is None and new_conversation and events and self.domain:
+            # Rasa's read (_event_query): the events from the latest SessionStarted's timestamp on, or
+            # all if none; nothing else is stored for the conversation, so these decide it.
+            starts = [event.timestamp for event in events if isinstance(event, SessionStarted)]
+            session = [event for event in events if event.timestamp >= max(starts)] if starts else events
+            self.sessions.put(sender_id, key, SessionTracker.from_events(sender_id, session, self.domain.slots))
+            return
         if kept is None or any(isinstance(event, SessionStarted) for event in events):
             self.sessions.drop(sender_id)
             return

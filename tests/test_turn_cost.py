@@ -68,6 +68,22 @@ async def test_a_kept_session_is_what_the_database_holds(tmp_path):
     assert store.sessions.get("long", store._conversation_key(store.sessionmaker(), "long")) is not None
 
 
+async def test_a_new_conversations_first_turn_is_kept_as_the_database_would_give_it(tmp_path):
+    store = _store(tmp_path / "tracker.db")
+    first, second = _turns(conversation(9, 4, KINDS))[:2]
+    start = first[0].timestamp
+    restarted = [UserUttered("上一次的话", timestamp=start - 9), ActionExecuted("action_session_start", timestamp=start - 2),
+                 SessionStarted(timestamp=start - 1), *first]  # a read gives the events from SessionStarted on
+    for sender, events in (("plain", first), ("started", restarted)):
+        await _take_turn(store, sender, events)
+        key = store._conversation_key(store.sessionmaker(), sender)
+        assert store.sessions.get(sender, key) is not None  # the next turn is not read from the database
+        read = await _store(tmp_path / "tracker.db").retrieve(sender)
+        assert _as_read(await store.retrieve(sender)) == _as_read(read)
+        await _take_turn(store, sender, second)
+        assert _as_read(await store.retrieve(sender)) == _as_read(await _store(tmp_path / "tracker.db").retrieve(sender))
+
+
 async def test_two_processes_taking_turns_each_see_the_others_events(tmp_path):
     replicas = [_store(tmp_path / "tracker.db"), _store(tmp_path / "tracker.db")]
     saved = 0
