@@ -172,8 +172,8 @@ class Window:
     state: DialogueStateTracker
     applied_before: Tuple[Event, ...]
 
-    MIN_TURNS = 8  # turns a window keeps at least
-    MAX_TURNS = 16  # then it moves forward, replaying the turns it leaves behind once
+    MIN_TURNS = 4  # turns a window keeps at least (an FAQ turn gives two states)
+    MAX_TURNS = 8  # then it moves forward, replaying the turns it leaves behind once
     # States the policies get at least (fewer, after reverted turns: all of them). RulePolicy
     # looks at as many as its longest rule has (ours: 3; tests/test_session_tracker.py checks).
     MIN_STATES = 8

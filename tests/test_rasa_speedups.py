@@ -80,7 +80,7 @@ def test_the_compiled_reply_schema_agrees_with_jsonschema_on_any_reply():
 
 HOT_PATH = [p for p in bootstrap.SERVER_PATCHES if p.name in (
     "_rasa_predict", "run", "_combine_sparse_features", "_combine_features", "_create_fake_features",
-    "_resolve_intent_response_key")]
+    "_resolve_intent_response_key", "_create_features")]
 MESSAGES = ["补办的社保卡需要重新激活吗?", "Does my reissued card need to be activated?", "补卡要钱吗",
             "what is 12333", "12333", "谢谢", "hello", "社保卡丢了", "how do I get a pension", "asdfgh", ""]
 
@@ -192,3 +192,34 @@ def test_sparse_features_are_joined_as_scipy_joins_them():
             assert np.array_equal(x, y)
     with pytest.raises(ValueError):  # rows that do not match: Rasa's error
         combine(features(coo(2, 5, 0.5)), features(coo(3, 5, 0.5)))
+
+
+def test_ngrams_are_counted_as_scikit_learn_and_rasa_count_them():
+    import numpy as np
+    from rasa.nlu.featurizers.sparse_featurizer.count_vectors_featurizer import CountVectorsFeaturizer
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    with hot_path(False):
+        rasas = CountVectorsFeaturizer._create_features
+    ours = speedups.count_vectors_features(rasas)
+    corpus = ["补办 的 社保卡 需要 重新 激活 吗", "does my reissued card need to be activated", "补卡 要 钱 吗",
+              "what is 12333", "card card card lost", "社保卡 丢 了 怎么办 怎么办"]
+    tokens = [text.split() for text in corpus] + [[], ["unseen", "词语"], ["card"]]
+    for kind in (dict(analyzer="word", token_pattern=r"(?u)\b\w+\b", ngram_range=(1, 2)),
+                 dict(analyzer="char_wb", ngram_range=(1, 3)), dict(analyzer="word", binary=True)):
+        fitted = CountVectorizer(**kind).fit(corpus)
+        given = CountVectorizer(**kind, vocabulary=fitted.vocabulary_)  # as Rasa loads a model: not fitted
+        for vectorizer in (fitted, given):
+            featurizer = type("Featurizer", (), {"vectorizers": {"text": vectorizer, "intent": vectorizer}})()
+            for attribute in ("text", "intent"):
+                a, b = ours(featurizer, attribute, tokens), rasas(featurizer, attribute, tokens)
+                for x, y in zip(a[0] + a[1], b[0] + b[1]):
+                    assert (x is None) == (y is None)
+                    if x is None:
+                        continue
+                    assert (x.format, x.shape, x.dtype, x.row.dtype, x.col.dtype) == \
+                           (y.format, y.shape, y.dtype, y.row.dtype, y.col.dtype)
+                    for u, v in ((x.row, y.row), (x.col, y.col), (x.data, y.data)):
+                        assert np.array_equal(u, v)
+    featurizer = type("Featurizer", (), {"vectorizers": {}})()
+    assert ours(featurizer, "text", tokens) == ([None], [None])

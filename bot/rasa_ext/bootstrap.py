@@ -160,6 +160,8 @@ def _training_speedup(name: str) -> Callable[[Callable], Callable]:
     return _faster("bot.rasa_ext.training_speedups", name)
 
 
+_COUNT_VECTORS = "rasa.nlu.featurizers.sparse_featurizer.count_vectors_featurizer.CountVectorsFeaturizer"
+
 # Installed by our plug-ins in the Rasa server process.
 SERVER_PATCHES = (
     # Rasa checked the (constant) action-reply schema itself at every action call: 43% of the CPU on form turns.
@@ -179,6 +181,8 @@ SERVER_PATCHES = (
     # The response selector scanned every response for each label of its ranking.
     Patch("rasa.nlu.selectors.response_selector.ResponseSelector", "_resolve_intent_response_key",
           _speedup("resolve_intent_response_key")),
+    # A message's n-grams went through scikit-learn's checks and matrix conversions four times.
+    Patch(_COUNT_VECTORS, "_create_features", _speedup("count_vectors_features")),
 )
 
 # Installed by `python -m bot.rasa_ext.rasa_server` before Rasa builds its app (bot/rasa_ext/rasa_server.py).
@@ -203,6 +207,8 @@ TRAINING_PATCHES = (
     # Each batch of each epoch stacked its sparse features example by example: 12 s of the training.
     Patch("rasa.utils.tensorflow.data_generator.RasaDataGenerator", "_scipy_matrix_to_values",
           _training_speedup("sparse_batch_values")),
+    # Every example's n-grams went through scikit-learn's checks and matrix conversions: 15% of the time.
+    Patch(_COUNT_VECTORS, "_create_features", _speedup("count_vectors_features")),
 )
 
 

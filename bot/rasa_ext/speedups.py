@@ -280,3 +280,75 @@ def resolve_intent_response_key(original: Callable) -> Callable:
         return table(self).get(name)
 
     return _resolve_intent_response_key
+
+
+# --- counting a message's n-grams --------------------------------------------------------------------
+
+class _NgramCounter:
+    """What a fitted CountVectorizer's transform, then Rasa's sort_indices() and
+    tocoo(), give for a few documents, counted with the vectorizer's own
+    analyzer and vocabulary: scikit-learn's checks, its CSR matrix and the
+    conversion cost more than the counting (four transforms a message, 15% of
+    the training time)."""
+
+    def __init__(self, vectorizer: Any) -> None:
+        vectorizer._check_vocabulary()  # sets vocabulary_ from a given vocabulary; raises as transform does
+        self.vocabulary = vectorizer.vocabulary_
+        self.analyze = vectorizer.build_analyzer()
+        self.binary = vectorizer.binary
+        self.dtype = vectorizer.dtype
+
+    @classmethod
+    def of(cls, vectorizer: Any) -> "_NgramCounter":
+        counter = vectorizer.__dict__.get("_ngram_counter")
+        # A vectorizer fitted again (training) has a new vocabulary_: count with that one.
+        if counter is None or counter.vocabulary is not vectorizer.__dict__.get("vocabulary_"):
+            counter = vectorizer.__dict__["_ngram_counter"] = cls(vectorizer)
+        return counter
+
+    def coo(self, documents: List[Text]) -> Any:
+        import numpy as np
+        import scipy.sparse
+
+        rows: List[int] = []
+        columns: List[int] = []
+        values: List[int] = []
+        vocabulary = self.vocabulary
+        for row, document in enumerate(documents):
+            counts: Dict[int, int] = {}
+            for feature in self.analyze(document):
+                column = vocabulary.get(feature)
+                if column is not None:
+                    counts[column] = counts.get(column, 0) + 1
+            for column in sorted(counts):  # sort_indices()
+                rows.append(row)
+                columns.append(column)
+                values.append(1 if self.binary else counts[column])
+        return scipy.sparse.coo_matrix(
+            (np.array(values, dtype=self.dtype), (np.array(rows, dtype=np.int32), np.array(columns, dtype=np.int32))),
+            shape=(len(documents), len(vocabulary)))
+
+
+def count_vectors_features(original: Callable) -> Callable:
+    """CountVectorsFeaturizer._create_features with the n-grams counted by
+    _NgramCounter: the same sequence and sentence matrices."""
+    from rasa.nlu.constants import DENSE_FEATURIZABLE_ATTRIBUTES
+
+    def _create_features(self: Any, attribute: Text, all_tokens: List[List[Text]]) -> Tuple[List[Any], List[Any]]:
+        vectorizer = self.vectorizers.get(attribute)
+        if not vectorizer:
+            return [None], [None]
+        sequence_features: List[Any] = []
+        sentence_features: List[Any] = []
+        for tokens in all_tokens:
+            if not tokens:  # nothing to featurize (and a vectorizer never fitted is not asked)
+                sequence_features.append(None)
+                sentence_features.append(None)
+                continue
+            counter = _NgramCounter.of(vectorizer)
+            sequence_features.append(counter.coo(tokens))
+            sentence_features.append(counter.coo([" ".join(tokens)])
+                                     if attribute in DENSE_FEATURIZABLE_ATTRIBUTES else None)
+        return sequence_features, sentence_features
+
+    return _create_features
