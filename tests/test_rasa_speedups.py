@@ -80,7 +80,7 @@ def test_the_compiled_reply_schema_agrees_with_jsonschema_on_any_reply():
 
 HOT_PATH = [p for p in bootstrap.SERVER_PATCHES if p.name in (
     "_rasa_predict", "run", "_combine_sparse_features", "_combine_features", "_create_fake_features",
-    "_resolve_intent_response_key", "_create_features")]
+    "_resolve_intent_response_key", "_create_features", "_get_possible_keys")]
 MESSAGES = ["补办的社保卡需要重新激活吗?", "Does my reissued card need to be activated?", "补卡要钱吗",
             "what is 12333", "12333", "谢谢", "hello", "社保卡丢了", "how do I get a pension", "asdfgh", ""]
 
@@ -223,3 +223,29 @@ def test_ngrams_are_counted_as_scikit_learn_and_rasa_count_them():
                         assert np.array_equal(u, v)
     featurizer = type("Featurizer", (), {"vectorizers": {}})()
     assert ours(featurizer, "text", tokens) == ([None], [None])
+
+
+@pytest.mark.model
+def test_rule_keys_are_those_rasas_full_walk_keeps(agent):
+    """At every point of conversations of every kind of turn, the same rule keys as
+    Rasa's walk over every state of the session."""
+    from rasa.core.policies.rule_policy import RULES, RULES_FOR_LOOP_UNHAPPY_PATH, RulePolicy
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    from tests.support.conversation_events import DOMAIN, KINDS, conversation
+
+    nodes = agent.processor.graph_runner._instantiated_nodes.values()
+    policy = next(node._component for node in nodes if node._component_class is RulePolicy)
+    with hot_path(False):
+        theirs = RulePolicy._get_possible_keys
+    ours = speedups.possible_rule_keys(theirs)
+    compared = 0
+    for seed in range(3):
+        tracker = DialogueStateTracker("rules", DOMAIN.slots)
+        for event in conversation(seed, 30, KINDS):
+            tracker.update(event)
+            states = policy._prediction_states(tracker, DOMAIN)
+            for lookup in (policy.lookup[RULES], policy.lookup[RULES_FOR_LOOP_UNHAPPY_PATH]):
+                assert ours(policy, lookup, states) == theirs(policy, lookup, states)
+                compared += 1
+    assert compared > 300

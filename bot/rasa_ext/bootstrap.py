@@ -183,6 +183,8 @@ SERVER_PATCHES = (
           _speedup("resolve_intent_response_key")),
     # A message's n-grams went through scikit-learn's checks and matrix conversions four times.
     Patch(_COUNT_VECTORS, "_create_features", _speedup("count_vectors_features")),
+    # RulePolicy matched every rule against every state of the session, past the longest rule.
+    Patch("rasa.core.policies.rule_policy.RulePolicy", "_get_possible_keys", _speedup("possible_rule_keys")),
 )
 
 # Installed by `python -m bot.rasa_ext.rasa_server` before Rasa builds its app (bot/rasa_ext/rasa_server.py).

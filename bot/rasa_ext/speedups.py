@@ -352,3 +352,23 @@ def count_vectors_features(original: Callable) -> Callable:
         return sequence_features, sentence_features
 
     return _create_features
+
+
+# --- matching rules ----------------------------------------------------------------------------------
+
+def possible_rule_keys(original: Callable) -> Callable:
+    """RulePolicy._get_possible_keys, stopping where it stops changing: it
+    filters the rules' keys against the conversation's states from the latest
+    back, and a rule is applicable at every state further back than its own
+    length, so once the states walked outnumber the longest remaining rule's,
+    the rest of the history (every turn of the session) keeps every key."""
+
+    def _get_possible_keys(self: Any, lookup: Dict[Text, Text], states: List[Dict]) -> set:
+        possible_keys = set(lookup.keys())
+        for i, state in enumerate(reversed(states)):
+            if i >= max((len(self._rule_key_to_state(key)) for key in possible_keys), default=0):
+                break
+            possible_keys = {key for key in possible_keys if self._is_rule_applicable(key, i, state)}
+        return possible_keys
+
+    return _get_possible_keys
