@@ -71,6 +71,27 @@ def deserialise_events(serialised: Iterable[Dict[Text, Any]]) -> List[Event]:
 
 # --- copying a tracker ------------------------------------------------------------------------
 
+@lru_cache(maxsize=None)
+def _plain_class(kind: type) -> bool:
+    """Whether copy.copy copies an instance of `kind` as its __dict__ alone: no
+    copy hooks, no named __slots__ anywhere in its classes (ABC's empty ones are fine)."""
+    return (kind.__reduce_ex__ is object.__reduce_ex__ and kind.__reduce__ is object.__reduce__
+            and not hasattr(kind, "__copy__") and not hasattr(kind, "__setstate__")
+            and not any(cls.__dict__.get("__slots__") for cls in kind.__mro__))
+
+
+def _copied_slot(slot: Any) -> Any:
+    """copy.copy(slot) (a new object with the same attributes), without the
+    generic reduce-and-rebuild: 2 us instead of 6, for every slot of every
+    tracker copy (five a turn)."""
+    kind = type(slot)
+    if not _plain_class(kind) or not hasattr(slot, "__dict__"):
+        return copy.copy(slot)
+    copied = kind.__new__(kind)
+    copied.__dict__.update(slot.__dict__)
+    return copied
+
+
 def copy_state(tracker: DialogueStateTracker, cls: Type[DialogueStateTracker], events: Sequence[Event]) -> Any:
     """A tracker of class `cls` with `tracker`'s state and `events` as its
     events (a new deque; the event objects are shared). What applying events
@@ -78,7 +99,7 @@ def copy_state(tracker: DialogueStateTracker, cls: Type[DialogueStateTracker], e
     copied = cls.__new__(cls)
     copied.__dict__.update(tracker.__dict__)
     copied.events = copied._create_events(list(events))
-    copied.slots = tracker.slots.__class__((name, copy.copy(slot)) for name, slot in tracker.slots.items())
+    copied.slots = tracker.slots.__class__((name, _copied_slot(slot)) for name, slot in tracker.slots.items())
     copied.active_loop = dataclasses.replace(tracker.active_loop) if tracker.active_loop else tracker.active_loop
     return copied
 

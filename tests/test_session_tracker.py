@@ -140,3 +140,21 @@ def test_the_window_holds_more_states_than_the_longest_rule():
         rules = YAMLStoryReader(DOMAIN).read_from_file(ROOT / "data" / "rules.yml")
     longest = max(sum(isinstance(e, ActionExecuted) for e in rule.events) + 1 for rule in rules)
     assert 1 < longest < Window.MIN_STATES
+
+
+def test_a_copied_slot_is_what_copy_copy_gives():
+    from bot.session_tracker import _copied_slot
+
+    tracker = DialogueStateTracker("slots", DOMAIN.slots)
+    tracker.update(SlotSet("requested_slot", "id_number_masked"))
+    for slot in tracker.slots.values():
+        ours, theirs = _copied_slot(slot), copy.copy(slot)
+        assert ours is not slot and type(ours) is type(theirs) and ours.__dict__ == theirs.__dict__
+
+    class Named:
+        __slots__ = ("value",)
+
+        def __init__(self):
+            self.value = 1
+
+    assert _copied_slot(Named()).value == 1  # named __slots__: copied by copy.copy
