@@ -1,6 +1,7 @@
 """Fixes to hot paths of Rasa 3.6 that cost more than the work they do.
 
-Installed in the Rasa server process by `bot.rasa_ext.bootstrap.install()`.
+Installed in the Rasa server process by `bot.rasa_ext.bootstrap.install()`
+(`bootstrap.SERVER_PATCHES`; tests/test_rasa_speedups.py holds each against Rasa's own).
 
 - Every custom action's reply is validated with `jsonschema.validate(reply,
   schema)`, which first checks the (constant) schema itself against its
@@ -26,6 +27,11 @@ Installed in the Rasa server process by `bot.rasa_ext.bootstrap.install()`.
   make the empty label features) only to replace the copies' matrices, and
   the response selector scanned all its responses for each label it ranked:
   1.3 ms of an FAQ turn's NLU. The same Features, the same keys.
+- The count-vectors featurizer went through scikit-learn's checks, a CSR
+  matrix, a sort and a COO conversion for each of a message's four n-gram
+  counts (also in training: `bootstrap.TRAINING_PATCHES`); RulePolicy matched
+  its rules against every state of the session, where only the last few can
+  change the outcome. The same matrices, the same rule keys.
 """
 from __future__ import annotations
 
