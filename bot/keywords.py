@@ -43,16 +43,15 @@ class LabelRanker:
 
     def __init__(self, examples: Sequence[Tuple[str, str]]) -> None:
         self.examples = [(text, label) for text, label in examples]
-        self.labels = [label for _, label in self.examples]
         documents = [Counter(terms(text)) for text, _ in self.examples]
-        self.lengths = [sum(d.values()) for d in documents]
-        self.average_length = (sum(self.lengths) / len(self.lengths)) if self.lengths else 1.0
+        lengths = [sum(d.values()) for d in documents]
+        average_length = (sum(lengths) / len(lengths)) if lengths else 1.0
         postings: Dict[str, List[Tuple[int, int]]] = defaultdict(list)  # term -> (example, count)
         for index, document in enumerate(documents):
             for term, count in document.items():
                 postings[term].append((index, count))
         n = len(documents)
-        norms = K1 * (1 - B + B * np.array(self.lengths, dtype=float) / self.average_length)
+        norms = K1 * (1 - B + B * np.array(lengths, dtype=float) / average_length)
         self._weights: Dict[str, Tuple[np.ndarray, np.ndarray]] = {}
         for term, held in postings.items():
             idf = math.log((n - len(held) + 0.5) / (len(held) + 0.5) + 1.0)
@@ -60,7 +59,7 @@ class LabelRanker:
             counts = np.array([count for _, count in held], dtype=float)
             self._weights[term] = (rows, idf * counts * (K1 + 1) / (counts + norms[rows]))
         # The examples grouped by label, for each label's best score in one reduction.
-        names, label_of = np.unique(np.array(self.labels, dtype=object), return_inverse=True)
+        names, label_of = np.unique(np.array([label for _, label in self.examples], dtype=object), return_inverse=True)
         self._by_label = np.argsort(label_of, kind="stable")
         self._label_starts = np.flatnonzero(np.r_[True, np.diff(label_of[self._by_label]) != 0])
         self._label_names = [str(name) for name in names]

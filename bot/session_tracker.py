@@ -82,8 +82,8 @@ def _plain_class(kind: type) -> bool:
 
 def _copied_slot(slot: Any) -> Any:
     """copy.copy(slot) (a new object with the same attributes), without the
-    generic reduce-and-rebuild: 2 us instead of 6, for every slot of every
-    tracker copy (five a turn)."""
+    generic reduce-and-rebuild: 0.7 us instead of 2.3 a slot (11 us instead of
+    34 for the domain's 15), for every tracker copy (five a turn)."""
     kind = type(slot)
     if not _plain_class(kind) or not hasattr(slot, "__dict__"):
         return copy.copy(slot)

@@ -59,9 +59,10 @@ def _compiled_reply_validator():
     import jsonschema_rs
     from jsonschema import Draft202012Validator
 
-    if type(_action_reply_validator()) is not Draft202012Validator:
+    reference = _action_reply_validator()
+    if type(reference) is not Draft202012Validator:
         return None
-    return jsonschema_rs.Draft202012Validator(RemoteAction.action_response_format_spec())
+    return jsonschema_rs.Draft202012Validator(reference.schema)
 
 
 def validate_action_result(self, result: Dict[Text, Any]) -> bool:
