@@ -77,8 +77,8 @@ cluster: $(MODEL)
 	$(PY) -m bot run
 
 # The tests start Debian's chromium, nginx, PostgreSQL and Redis: brought up (installed if missing) first.
-# One xdist worker a core, a file's tests on one worker (module and session fixtures start once a
-# worker; ports are free ones, PostgreSQL databases fresh ones, Redis keys prefixed): 2 215 tests in
+# One xdist worker a core, a file's tests on one worker, the cluster package's on one (tests/conftest.py;
+# module and session fixtures start once a worker; ports are free ones, PostgreSQL databases fresh ones, Redis keys prefixed): 2 215 tests in
 # 12 min 53 s on 2 cores (2026-12-03); in one process CI took 56 minutes with install and training.
 TEST_WORKERS ?= $(shell nproc)
 test: $(MODEL) $(AXE)

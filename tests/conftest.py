@@ -38,3 +38,25 @@ def product(request, tmp_path_factory):
     running = start_product(tmp_path_factory.mktemp(f"product-{request.module.__name__.rsplit('.', 1)[-1]}"))
     yield running
     running.stop()
+
+
+# --- which worker runs what (make test: pytest -n <cores> --dist loadfile) ----------------------------
+
+# Files whose tests must share one worker: the cluster package's files all use one cluster (a
+# package fixture) and its Redis database; a second worker starting a second cluster flushed it
+# under the first one's feet (staff logged out, hand-overs gone: a CI run failed so).
+_ONE_WORKER = ("tests/cluster/",)
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """--dist loadfile, with each of _ONE_WORKER's folders one unit of work."""
+    if config.getoption("dist", None) != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class FolderOrFileScheduling(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            folder = next((f for f in _ONE_WORKER if nodeid.startswith(f)), None)
+            return folder or super()._split_scope(nodeid)
+
+    return FolderOrFileScheduling(config, log)
