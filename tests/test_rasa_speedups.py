@@ -80,7 +80,7 @@ def test_the_compiled_reply_schema_agrees_with_jsonschema_on_any_reply():
 
 HOT_PATH = [p for p in bootstrap.SERVER_PATCHES if p.name in (
     "_rasa_predict", "run", "_combine_sparse_features", "_combine_features", "_create_fake_features",
-    "_resolve_intent_response_key", "_create_features", "_get_possible_keys")]
+    "_create_features", "_get_possible_keys")]
 MESSAGES = ["补办的社保卡需要重新激活吗?", "Does my reissued card need to be activated?", "补卡要钱吗",
             "what is 12333", "12333", "谢谢", "hello", "社保卡丢了", "how do I get a pension", "asdfgh", ""]
 
@@ -126,22 +126,6 @@ def test_the_hot_path_patches_give_rasas_own_parses_and_replies(agent):
     parses, replies = ours
     assert parses[0]["response_selector"]["faq"]["response"]["intent_response_key"] == "faq/reissue_needs_activation"
     assert "激活" in replies[0][0]["text"]
-
-
-@pytest.mark.model
-def test_the_response_key_table_finds_what_rasas_scan_finds(agent):
-    from rasa.nlu.selectors.response_selector import ResponseSelector
-
-    nodes = agent.processor.graph_runner._instantiated_nodes.values()
-    selector = next(node._component for node in nodes if node._component_class is ResponseSelector)
-    with hot_path(False):
-        theirs = ResponseSelector._resolve_intent_response_key
-    ours = speedups.resolve_intent_response_key(theirs)
-    names = [None, "", "faq/no_such_topic", "faq"] + [key.replace("utter_", "", 1) for key in selector.responses]
-    names += [response.get("text") for responses in selector.responses.values() for response in responses]
-    assert len(names) > 50
-    for name in names:
-        assert ours(selector, {"name": name}) == theirs(selector, {"name": name}), name
 
 
 @pytest.mark.model

@@ -1,14 +1,14 @@
 """The answer guard: no confident answer that nothing but the model supports.
 
 Runs last in the NLU pipeline, after the FallbackClassifier. The neural
-classifiers (DIET, the FAQ response selector) always pick *some* label, and
-on a question they were never trained for they can pick one with high
-confidence: "12333" became goodbye, "补卡要钱吗" the activation answer. A
+classifier (DIET, over the intents and FAQ topics: bot/nlu/faq_labels.py)
+always picks *some* label, and on a question it was never trained for it can
+pick one with high confidence: "12333" became goodbye, "补卡要钱吗" the activation answer. A
 government helpdesk's wrong answer is worse than "did you mean ...?", so a
 label is kept only when
 
 - its confidence clears the threshold of its kind of decision (an FAQ answer
-  counts the intent's confidence times the response selector's), and
+  counts its topic's: the intent's confidence times the topic's given it), and
 - a second, linear classifier of the same labels (bot/nlu/linear_classifier.py)
   does not call the message out of scope and has the label among its
   `linear_top_n` best, and
@@ -33,7 +33,7 @@ number into one token (`__NUMBER__`), so "what is 12333" and "what is 10086"
 are the same message to DIET (both out of scope, with the same confidence).
 The two second opinions see the digits: where the model calls a message with
 a number out of scope and the linear classifier, the keyword ranker and the
-response selector all put the same FAQ first, that FAQ is answered.
+model's best topic all put the same FAQ first, that FAQ is answered.
 """
 from __future__ import annotations
 
@@ -188,7 +188,7 @@ class AnswerGuard(GraphComponent):
 
     def use_number_label(self, message: Message) -> bool:
         """A message with a number the model called out of scope gets the FAQ that the linear
-        classifier, the keyword ranker and the response selector all rank first (see the module's
+        classifier, the keyword ranker and the model's best topic all rank first (see the module's
         docstring); True if it was changed."""
         text = message.get(TEXT) or ""
         intent = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)

@@ -168,19 +168,16 @@ SERVER_PATCHES = (
     Patch("rasa.core.actions.action.RemoteAction", "_validate_action_result", _validate_action_result),
     # On a database error Rasa answers from an EMPTY conversation: the turn fails instead (see _failing_loudly).
     Patch("rasa.core.tracker_store.FailSafeTrackerStore", "__init__", _failing_loudly),
-    # DIET and the response selector looked up their one traced TensorFlow function at every call.
+    # DIET looked up its one traced TensorFlow function at every call.
     Patch("rasa.utils.tensorflow.models.RasaModel", "_rasa_predict", _speedup("rasa_predict")),
     # Each graph run (three on an FAQ turn) went through dask's scheduler for a chain of a dozen nodes.
     Patch("rasa.engine.runner.dask.DaskGraphRunner", "run", _speedup("graph_run")),
     # Joining a message's word and character features went through scipy's general block-matrix code.
     Patch("rasa.shared.nlu.training_data.features.Features", "_combine_sparse_features",
           _speedup("combine_sparse_features")),
-    # Both models deep-copied a message's feature matrices to replace the copies at once.
+    # DIET deep-copied a message's feature matrices to replace the copies at once.
     Patch("rasa.shared.nlu.training_data.message.Message", "_combine_features", _speedup("combine_features")),
     Patch("rasa.utils.tensorflow.model_data_utils", "_create_fake_features", _speedup("create_fake_features")),
-    # The response selector scanned every response for each label of its ranking.
-    Patch("rasa.nlu.selectors.response_selector.ResponseSelector", "_resolve_intent_response_key",
-          _speedup("resolve_intent_response_key")),
     # A message's n-grams went through scikit-learn's checks and matrix conversions four times.
     Patch(_COUNT_VECTORS, "_create_features", _speedup("count_vectors_features")),
     # RulePolicy matched every rule against every state of the session, past the longest rule.

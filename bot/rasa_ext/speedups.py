@@ -8,9 +8,8 @@ Installed in the Rasa server process by `bot.rasa_ext.bootstrap.install()`
   meta-schema: that check was 43% of the Rasa server's CPU on form turns
   (py-spy, 10 users). The same validation with the schema checked once, and
   compiled (jsonschema_rs) for the replies it finds valid.
-- DIET and the response selector call their prediction `tf.function` with a
-  fixed input signature, so it has one concrete function; yet every call
-  canonicalises its inputs and looks that function up in its trace cache
+- DIET calls its prediction `tf.function` with a fixed input signature, so
+  it has one concrete function; yet every call canonicalises its inputs and looks that function up in its trace cache
   again (2.9 of DIET's 3.0 ms call time besides the 1.3 ms of running the
   graph, measured in-process). Here the concrete function is called directly
   with the batch's tensors: the same outputs.
@@ -19,14 +18,12 @@ Installed in the Rasa server process by `bot.rasa_ext.bootstrap.install()`
   chain paid for its bookkeeping at every run. Here the nodes run in the
   same dependency order, one after the other, in the calling thread, as dask's
   synchronous scheduler ran them.
-- DIET and the response selector each put a message's two sparse feature
-  matrices (words, characters) side by side with `scipy.sparse.hstack`,
-  whose general block-matrix path took four times what concatenating the two
+- DIET puts a message's two sparse feature matrices (words, characters)
+  side by side with `scipy.sparse.hstack`, whose general block-matrix path took four times what concatenating the two
   matrices' entries takes. The same matrix.
-- Both models deep-copied a message's feature matrices (to join them, and to
-  make the empty label features) only to replace the copies' matrices, and
-  the response selector scanned all its responses for each label it ranked:
-  1.3 ms of an FAQ turn's NLU. The same Features, the same keys.
+- DIET deep-copied a message's feature matrices (to join them, and to make
+  the empty label features) only to replace the copies' matrices. The same
+  Features.
 - The count-vectors featurizer went through scikit-learn's checks, a CSR
   matrix, a sort and a COO conversion for each of a message's four n-gram
   counts (also in training: `bootstrap.TRAINING_PATCHES`); RulePolicy matched
@@ -228,8 +225,7 @@ def combine_features(original: Callable) -> Any:
 
 def create_fake_features(original: Callable) -> Callable:
     """model_data_utils._create_fake_features: the empty Features that stand for
-    a missing attribute (the response selector's and DIET's label side at
-    prediction), each a shallow copy of an example Features with an empty
+    a missing attribute (DIET's label side at prediction), each a shallow copy of an example Features with an empty
     matrix, instead of a deep copy of the example's matrix that is then replaced."""
     import copy
 
@@ -257,36 +253,6 @@ def create_fake_features(original: Callable) -> Callable:
         return fake_features
 
     return _create_fake_features
-
-
-def resolve_intent_response_key(original: Callable) -> Callable:
-    """ResponseSelector._resolve_intent_response_key, looked up in a table
-    instead of a scan of every response for every label of the ranking (11
-    scans a message). The table gives what the scan finds first: the first
-    response key, in the selector's order, whose name or one of whose texts is
-    the label's name."""
-    from rasa.shared.nlu.constants import TEXT
-    from rasa.shared.nlu.training_data import util
-
-    def table(self: Any) -> Dict[Text, Text]:
-        cached = self.__dict__.get("_intent_response_keys")
-        if cached is None or cached[0] is not self.responses:
-            keys: Dict[Text, Text] = {}
-            for key, responses in self.responses.items():
-                search_key = util.template_key_to_intent_response_key(key)
-                keys.setdefault(search_key, search_key)
-                for response in responses:
-                    keys.setdefault(response.get(TEXT, ""), search_key)
-            cached = self.__dict__["_intent_response_keys"] = (self.responses, keys)
-        return cached[1]
-
-    def _resolve_intent_response_key(self: Any, label: Dict[Text, Optional[Text]]) -> Optional[Text]:
-        name = label.get("name")
-        if not isinstance(name, str):  # None or odd: as Rasa (no key matches it)
-            return original(self, label)
-        return table(self).get(name)
-
-    return _resolve_intent_response_key
 
 
 # --- counting a message's n-grams --------------------------------------------------------------------

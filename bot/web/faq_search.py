@@ -1,7 +1,7 @@
 """Ranking knowledge-base topics for a staff member's question.
 
-First choice: the trained NLU model's own FAQ response selector (the same
-ranking that answers citizens), through Rasa's /model/parse. When Rasa is
+First choice: the trained NLU model's own ranking of the FAQ topics (its
+parse's `response_selector`, the same ranking that answers citizens), through Rasa's /model/parse. When Rasa is
 unreachable, or the model says the question is out of scope or is not sure,
 a keyword ranking takes over: BM25 over jieba tokens of every topic's title,
 question and answer in both languages. A confident model's few topics are
