@@ -73,13 +73,16 @@ def main(argv=None) -> int:
 
     print("== Conversation speed over REST", flush=True)
     scratch = Path(tempfile.mkdtemp(prefix="bench-"))
-    speed, memory, cold = [], {}, {}
+    speed, memory, cold, sustained, growth_rows = [], {}, {}, [], []
     try:
         for name, model in (("our bot", ours["model"]), ("default-pipeline bot", default["model"])):
             product = products.start(name, Path(model).parent, scratch / name.replace(" ", "-"))
             try:
                 cold[name] = round(product.started_in, 1)
                 speed += measure_speed(product, turns)
+                if name == "our bot":  # issue 14's "no turn lost" and growth, on our bot
+                    sustained += measure_sustained(product, 10 if args.quick else SUSTAINED_SECONDS)
+                    growth_rows += growth.run([product], *GROWTH_QUICK if args.quick else ())
                 memory[name] = product.peak_memory_mb()
             finally:
                 product.stop()
@@ -99,7 +102,7 @@ def main(argv=None) -> int:
                     product.stop()
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    results.update(speed=speed, memory_mb=memory, cold_start_s=cold)
+    results.update(speed=speed, memory_mb=memory, cold_start_s=cold, sustained=sustained, growth=growth_rows)
 
     report.write(results)
     print(report.markdown(results))

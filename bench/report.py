@@ -103,6 +103,11 @@ def targets(results: Dict) -> str:
                 add(f"{kind}, 50 users, {client}: p95 and p99 below the default bot's",
                     f"{a['p95_ms']}/{a['p99_ms']} vs {b['p95_ms']}/{b['p99_ms']} ms",
                     a["p95_ms"] < b["p95_ms"] and a["p99_ms"] < b["p99_ms"])
+    for system in ("our bot, 1 replica on PostgreSQL", "our bot, cluster (2+2)"):
+        a = _speed(results, system, "faq", 50)
+        if a:
+            add(f"{system}, faq, 50 users, keep-alive: p99 <= 3 x p50", f"{a['p99_ms']} vs {a['p50_ms']} ms",
+                a["p99_ms"] <= 3 * a["p50_ms"])
     for kind, client, floor in (("faq", KEEP_ALIVE, 70), ("form", KEEP_ALIVE, 50), ("faq", CONNECTION_PER_REQUEST, 40)):
         best = max((r["messages_per_s"] for r in results["speed"] if r["system"] == ours and r["kind"] == kind
                     and r.get("client", KEEP_ALIVE) == client), default=0)
