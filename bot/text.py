@@ -39,10 +39,16 @@ def detect_language(text: Text) -> Optional[Text]:
     return ZH if han >= len(words) else EN
 
 
+# An apostrophe inside a word: "can't" and "cant", "don’t" and "dont" are typed alike often.
+_APOSTROPHE = re.compile(r"(?<=\w)['\u2019\u2018\u02bc](?=\w)")
+
+
 def normalize_text(text: Text) -> Text:
-    """NFKC (full-width to half-width), traditional to simplified, lower case."""
+    """NFKC (full-width to half-width), traditional to simplified, lower case, and no
+    apostrophe inside a word (the tokenizer split "can't" into "can" and "t", a word the
+    model had never seen with "remember": "i can't remember my pin" was not "i cant")."""
     text = unicodedata.normalize("NFKC", text)
-    return zhconv.convert(text, "zh-cn").lower()
+    return _APOSTROPHE.sub("", zhconv.convert(text, "zh-cn").lower())
 
 
 def is_clean_text(text: Text) -> bool:

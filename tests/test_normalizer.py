@@ -10,6 +10,13 @@ def test_traditional_full_width_and_case_are_folded():
     assert normalize_text("Activate My CARD") == "activate my card"
 
 
+def test_an_apostrophe_inside_a_word_is_dropped_as_citizens_often_drop_it():
+    assert normalize_text("I can't remember my PIN") == normalize_text("i cant remember my pin")
+    assert normalize_text("don\u2019t") == normalize_text("Don't") == "dont"  # a typographic one too
+    # Quotes around words, and anything that is not between two letters, stay.
+    assert normalize_text("'card' or x'") == "'card' or x'"
+
+
 def test_button_payloads_are_left_verbatim():
     message = Message(data={"text": '/Inform{"name": "Zhang"}'})
     TextNormalizer().process([message])
