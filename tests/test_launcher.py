@@ -69,3 +69,21 @@ def test_sigterm_to_make_runs_process_group_twice_stops_everything(tmp_path):
         os.killpg(pid, signal.SIGKILL)
     assert not left, output.read_text()[-2000:]
     assert not any(_port_open(env[name]) for name in PORTS)
+
+
+def test_free_ports_are_never_handed_out_twice(monkeypatch):
+    """The OS may pick a port it just picked once the probing socket is closed: a product's web and
+    action-server ports once came out the same."""
+    import socket
+
+    from bot.ops import processes
+
+    picks = iter([41001, 41001, 41002, 41001, 41003])
+
+    class Probe(socket.socket):
+        def getsockname(self):
+            return ("127.0.0.1", next(picks))
+
+    monkeypatch.setattr(processes, "_handed_out", set())
+    monkeypatch.setattr(processes.socket, "socket", Probe)
+    assert [processes.free_port() for _ in range(3)] == [41001, 41002, 41003]

@@ -23,11 +23,21 @@ from typing import Dict, List, Optional
 from bot.core.paths import ROOT
 
 
+# Ports this process handed out. The OS may give a port it just gave again once the probing
+# socket is closed: a product's web and action-server ports once came out the same, and the
+# web process's requests were answered by the action server (a clean clone's CI, 2026-12-03).
+_handed_out: set = set()
+
+
 def free_port(host: str = "127.0.0.1") -> int:
-    """A TCP port nothing listens on now (the OS picks it)."""
-    with socket.socket() as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
+    """A TCP port nothing listens on now (the OS picks it), never one this process gave before."""
+    while True:
+        with socket.socket() as s:
+            s.bind((host, 0))
+            port = s.getsockname()[1]
+        if port not in _handed_out:
+            _handed_out.add(port)
+            return port
 
 
 @dataclass
