@@ -87,3 +87,6 @@ def test_free_ports_are_never_handed_out_twice(monkeypatch):
     monkeypatch.setattr(processes, "_handed_out", set())
     monkeypatch.setattr(processes.socket, "socket", Probe)
     assert [processes.free_port() for _ in range(3)] == [41001, 41002, 41003]
+    # Nor one another process chose (the launcher's replicas avoid the product's public ports).
+    picks = iter([41004, 41005])
+    assert processes.free_port(avoid=[41004]) == 41005

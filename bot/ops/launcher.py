@@ -83,11 +83,17 @@ def web(env: Dict[str, str], log_dir: Path) -> Service:
     )
 
 
+PUBLIC_PORTS = ("RASA_PORT", "ACTION_SERVER_PORT", "BACKEND_PORT", "WEB_PORT")
+
+
 def _replicated(factory, env: Dict[str, str], log_dir: Path, count: int) -> Tuple[List[Service], List[int]]:
     """One process on its public port, or `count` replicas on free loopback ports (nginx in front)."""
     if count == 1:
         return [factory(env, log_dir)], []
-    ports = [free_port(env["HELPDESK_HOST"]) for _ in range(count)]
+    # Never one of the product's public ports: they are chosen elsewhere (the settings, or the
+    # process that started this one) and their servers may not be listening yet.
+    public = {int(env[name]) for name in PUBLIC_PORTS if str(env.get(name, "")).isdigit()}
+    ports = [free_port(env["HELPDESK_HOST"], avoid=public) for _ in range(count)]
     return [factory(env, log_dir, str(port), f"-{i + 1}") for i, port in enumerate(ports)], ports
 
 

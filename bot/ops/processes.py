@@ -18,7 +18,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, Iterable, List, Optional
 
 from bot.core.paths import ROOT
 
@@ -29,13 +29,15 @@ from bot.core.paths import ROOT
 _handed_out: set = set()
 
 
-def free_port(host: str = "127.0.0.1") -> int:
-    """A TCP port nothing listens on now (the OS picks it), never one this process gave before."""
+def free_port(host: str = "127.0.0.1", avoid: Iterable[int] = ()) -> int:
+    """A TCP port nothing listens on now (the OS picks it), never one this process gave before
+    nor one of `avoid` (ports another process chose and may not be listening on yet)."""
+    avoid = set(avoid)
     while True:
         with socket.socket() as s:
             s.bind((host, 0))
             port = s.getsockname()[1]
-        if port not in _handed_out:
+        if port not in _handed_out and port not in avoid:
             _handed_out.add(port)
             return port
 
