@@ -88,16 +88,8 @@ def _client(client_kind: str) -> httpx.AsyncClient:
                              limits=httpx.Limits(max_connections=1, max_keepalive_connections=kept))
 
 
-async def _user(url: str, kind: str, user: int, turns: int, result: Result, conversation_ids,
-                deadline: Optional[float] = None, client: Optional[httpx.AsyncClient] = None) -> None:
-    async with contextlib.AsyncExitStack() as stack:
-        if client is None:
-            client = await stack.enter_async_context(_client(result.client))
-        await _conversations(client, url, kind, user, turns, result, conversation_ids, deadline)
-
-
 async def _conversations(client: httpx.AsyncClient, url: str, kind: str, user: int, turns: int, result: Result,
-                         conversation_ids, deadline: Optional[float]) -> None:
+                         conversation_ids, deadline: Optional[float] = None) -> None:
     # Lazily: a run for a duration asks for 10**6 turns a user, and 200 users' lists of them took
     # seconds of the event loop (and gigabytes) while other users' turns were being timed.
     if kind == "faq":
@@ -137,16 +129,18 @@ async def _run(base_url: str, kind: str, users: int, turns_per_user: int, client
     run = uuid.uuid4().hex[:8]
     conversation_ids = (f"{run}-{n}" for n in itertools.count())
     url = f"{base_url}/webhooks/rest/webhook"
-    # Warm-up: a few turns so that TensorFlow's first calls are not timed.
-    warm_up = Result(kind, 0, [], 0, 0, client=client_kind)
-    await asyncio.gather(*(_user(url, kind, u, 4, warm_up, conversation_ids) for u in range(min(users, 4))))
-    # Every user's client exists before the clock starts, as each citizen's browser does.
+    # Every user's client exists before the clock starts, as each citizen's browser does; the
+    # warm-up (a few turns, so that TensorFlow's first calls are not timed) has clients of its own.
     async with contextlib.AsyncExitStack() as stack:
+        warm_up_clients = [await stack.enter_async_context(_client(client_kind)) for _ in range(min(users, 4))]
         clients = [await stack.enter_async_context(_client(client_kind)) for _ in range(users)]
+        warm_up = Result(kind, 0, [], 0, 0, client=client_kind)
+        await asyncio.gather(*(_conversations(c, url, kind, u, 4, warm_up, conversation_ids)
+                               for u, c in enumerate(warm_up_clients)))
         started = time.perf_counter()
         deadline = started + seconds if seconds else None
-        await asyncio.gather(*(_user(url, kind, u, turns_per_user, result, conversation_ids, deadline, clients[u])
-                               for u in range(users)))
+        await asyncio.gather(*(_conversations(c, url, kind, u, turns_per_user, result, conversation_ids, deadline)
+                               for u, c in enumerate(clients)))
         result.seconds = time.perf_counter() - started
     return result
 

@@ -83,7 +83,8 @@ def web(env: Dict[str, str], log_dir: Path) -> Service:
     )
 
 
-PUBLIC_PORTS = ("RASA_PORT", "ACTION_SERVER_PORT", "BACKEND_PORT", "WEB_PORT")
+# The product's public ports, as the settings name them (RASA_PORT, WEB_PORT...).
+PUBLIC_PORTS = tuple(s.name for s in settings.SETTINGS if s.name.endswith("_PORT"))
 
 
 def _replicated(factory, env: Dict[str, str], log_dir: Path, count: int) -> Tuple[List[Service], List[int]]:
@@ -92,7 +93,7 @@ def _replicated(factory, env: Dict[str, str], log_dir: Path, count: int) -> Tupl
         return [factory(env, log_dir)], []
     # Never one of the product's public ports: they are chosen elsewhere (the settings, or the
     # process that started this one) and their servers may not be listening yet.
-    public = {int(env[name]) for name in PUBLIC_PORTS if str(env.get(name, "")).isdigit()}
+    public = {int(env[name]) for name in PUBLIC_PORTS if env.get(name, "").isdigit()}
     ports = [free_port(env["HELPDESK_HOST"], avoid=public) for _ in range(count)]
     return [factory(env, log_dir, str(port), f"-{i + 1}") for i, port in enumerate(ports)], ports
 
