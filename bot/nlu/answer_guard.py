@@ -52,12 +52,12 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.keywords import LabelRanker, terms
+from bot.nlu.faq_labels import RESPONSE_SELECTOR, RETRIEVAL_INTENT, selected_topic
 from bot.nlu.linear_classifier import LinearClassifier
 from bot.text import normalize_text
 
 FALLBACK = "nlu_fallback"
 OUT_OF_SCOPE = "out_of_scope"
-RETRIEVAL_INTENT = "faq"
 GUARD_KEY = "answer_guard"
 EXAMPLES_FILE = "examples.json"
 _NOT_WORDS = re.compile(r"[\W_]+")
@@ -75,7 +75,7 @@ def predicted(message: Message) -> Tuple[Optional[str], float]:
     confidence = float(intent.get(PREDICTED_CONFIDENCE_KEY) or 0.0)
     if name != RETRIEVAL_INTENT:
         return name, confidence
-    selector = (message.get("response_selector") or {}).get(RETRIEVAL_INTENT) or {}
+    selector = (message.get(RESPONSE_SELECTOR) or {}).get(RETRIEVAL_INTENT) or {}
     response = selector.get("response") or {}
     key = response.get("intent_response_key")
     return key or name, confidence * float(response.get("confidence") or 0.0)
@@ -89,12 +89,11 @@ def _choose(message: Message, label: str, confidence: float, why: Dict[str, str]
     ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get(INTENT_NAME_KEY) != intent]
     message.set(INTENT_RANKING_KEY, [chosen] + ranking, add_to_output=True)
     if key:
-        selectors = dict(message.get("response_selector") or {})
+        selectors = dict(message.get(RESPONSE_SELECTOR) or {})
         selector = dict(selectors.get(RETRIEVAL_INTENT) or {})
-        selector["response"] = {"responses": [], "confidence": confidence, "intent_response_key": label,
-                                "utter_action": f"utter_{label}"}
+        selector["response"] = selected_topic(label, confidence)
         selectors[RETRIEVAL_INTENT] = selector
-        message.set("response_selector", selectors, add_to_output=True)
+        message.set(RESPONSE_SELECTOR, selectors, add_to_output=True)
     message.set(GUARD_KEY, why, add_to_output=True)
 
 
@@ -196,7 +195,7 @@ class AnswerGuard(GraphComponent):
             return False
         if not _NUMBER.search(normalize_text(text)):
             return False
-        response = ((message.get("response_selector") or {}).get(RETRIEVAL_INTENT) or {}).get("response") or {}
+        response = ((message.get(RESPONSE_SELECTOR) or {}).get(RETRIEVAL_INTENT) or {}).get("response") or {}
         selected = response.get("intent_response_key")
         if not selected or not selected.startswith(RETRIEVAL_INTENT + "/"):
             return False

@@ -66,6 +66,13 @@ class FaqTopicsAsIntents(_Stateless):
         return messages
 
 
+def selected_topic(topic: Text, confidence: float) -> Dict[Text, Any]:
+    """`response_selector[faq]["response"]`, as Rasa's ResponseSelector gave it (the answer's
+    text comes from the domain's `utter_<topic>` responses, so none are carried here)."""
+    return {"responses": [], PREDICTED_CONFIDENCE_KEY: confidence, INTENT_RESPONSE_KEY: topic,
+            "utter_action": f"utter_{topic}"}
+
+
 def split(message: Message) -> None:
     """DIET's "faq/<key>" prediction as the intent "faq" and a response selector's output."""
     ranking = message.get(INTENT_RANKING_KEY) or []
@@ -83,9 +90,7 @@ def split(message: Message) -> None:
         selectors = dict(message.get(RESPONSE_SELECTOR) or {})
         selectors["all_retrieval_intents"] = [RETRIEVAL_INTENT]
         selectors[RETRIEVAL_INTENT] = {
-            "response": {"responses": [], PREDICTED_CONFIDENCE_KEY: best[PREDICTED_CONFIDENCE_KEY],
-                         INTENT_RESPONSE_KEY: best[INTENT_RESPONSE_KEY],
-                         "utter_action": f"utter_{best[INTENT_RESPONSE_KEY]}"},
+            "response": selected_topic(best[INTENT_RESPONSE_KEY], best[PREDICTED_CONFIDENCE_KEY]),
             "ranking": given,
         }
         message.set(RESPONSE_SELECTOR, selectors, add_to_output=True)
