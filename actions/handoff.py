@@ -37,7 +37,8 @@ _STAFF_NAME_MAX = 32  # a masked display name (王**); anything longer is no nam
 
 def summary(tracker: Tracker, lang: str) -> str:
     """The topics asked about (FAQ topics and tasks, by their titles in the
-    citizen's language), for the member of staff: never what was typed."""
+    citizen's language, the last 10 of the messages an action sees), for the
+    member of staff: never what was typed."""
     topics = []
     for event in tracker.events:
         if event.get("event") == "user":
@@ -52,10 +53,17 @@ def summary(tracker: Tracker, lang: str) -> str:
     return words + (text("handoff_summary_verified", lang) if verified(tracker) else "")
 
 
+def turn_key(tracker: Tracker) -> str:
+    """This turn's own: the latest message's id, else the latest event's time
+    (an action sees the latest turns only, so their count stops changing)."""
+    message_id = (tracker.latest_message or {}).get("message_id")
+    return str(message_id or (tracker.events[-1].get("timestamp") if tracker.events else ""))
+
+
 async def open_ticket(tracker: Tracker, mode: str, purpose: str) -> backend.Ticket:
     """The conversation's hand-over ticket at the backend (its open one if it has one)."""
     lang = language(tracker)
-    key = backend.idempotency_key(tracker.sender_id, purpose, str(len(tracker.events)))
+    key = backend.idempotency_key(tracker.sender_id, purpose, turn_key(tracker))
     # The web process puts a keyed hash of the client's address in the message's metadata.
     metadata = (tracker.latest_message or {}).get("metadata") or {}
     return await backend_client().open_handoff_ticket(

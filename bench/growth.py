@@ -3,6 +3,8 @@ conversation, over the REST channel.
 
 - faq: 100 FAQ questions in one conversation (600 events); the median turn of
   81-100 against that of 1-20.
+- unclear: 100 messages the bot cannot place in one conversation (a "did you
+  mean", then a "sorry" that reverts both messages, and again), likewise.
 - form: the turn that gives the resident ID number (the form's validation
   action calls the card backend) in a new conversation, and in one with 100
   earlier events (FAQ turns) before the form.
@@ -27,6 +29,7 @@ from bench.load import FAQ_QUESTIONS, FORM_TURNS
 from bench.products import REST_HEADERS, Product
 
 FAQ_TURNS = 100
+UNCLEAR = "补卡"  # the model cannot place it (tests/support/product.py UNCLEAR): "did you mean"
 EARLIER_EVENTS = 100  # before the form, in the long conversations
 EVENTS_PER_FAQ_TURN = 6  # user message, language slot, utter_faq, its message, action_listen, ...
 FORM_REPETITIONS = 15
@@ -67,15 +70,16 @@ def _turn(client: httpx.Client, target: Target, sender: str, message: str) -> Tu
     return Turn(elapsed * 1000, (target.cpu_seconds() - cpu) * 1000)
 
 
-def faq_turns(targets: Sequence[Target], turns: int = FAQ_TURNS) -> Dict[str, List[Turn]]:
-    """Every FAQ turn of one long conversation per target, interleaved."""
+def conversation_turns(targets: Sequence[Target], messages: Sequence[str], turns: int = FAQ_TURNS,
+                       kind: str = "faq") -> Dict[str, List[Turn]]:
+    """Every turn of one long conversation of `messages` (in turn) per target, interleaved."""
     measured: Dict[str, List[Turn]] = {t.name: [] for t in targets}
     run = time.monotonic_ns()
     with httpx.Client(timeout=60, headers=REST_HEADERS) as client:
         for turn in range(turns):
             for target in targets:
-                message = FAQ_QUESTIONS[turn % len(FAQ_QUESTIONS)]
-                measured[target.name].append(_turn(client, target, f"growth-faq-{run}", message))
+                message = messages[turn % len(messages)]
+                measured[target.name].append(_turn(client, target, f"growth-{kind}-{run}", message))
     return measured
 
 
@@ -107,13 +111,15 @@ def _mean_cpu_ms(turns: List[Turn]) -> float:
     return round(statistics.fmean(t.cpu_ms for t in turns), 1)
 
 
-def summary(faq: Dict[str, List[Turn]], form: Dict[str, Dict[str, List[Turn]]]) -> List[dict]:
+def summary(conversations: Dict[str, Dict[str, List[Turn]]],
+            form: Dict[str, Dict[str, List[Turn]]]) -> List[dict]:
     """Per target and kind: the early and late median turn, the Rasa server's
     mean CPU time per turn, and their ratios."""
     rows = []
-    for name, turns in faq.items():
-        early, late = turns[:20], turns[-20:]
-        rows.append(_row(name, "faq", f"turns 1-20 vs {len(turns) - 19}-{len(turns)}", early, late))
+    for kind, measured in conversations.items():
+        for name, turns in measured.items():
+            early, late = turns[:20], turns[-20:]
+            rows.append(_row(name, kind, f"turns 1-20 vs {len(turns) - 19}-{len(turns)}", early, late))
     for name, turns in form.items():
         rows.append(_row(name, "form", f"new conversation vs after {EARLIER_EVENTS} events",
                          turns["new"], turns["late"]))
@@ -131,8 +137,10 @@ def _row(name: str, kind: str, compared: str, early: List[Turn], late: List[Turn
 
 def run(products: Sequence[Product], turns: int = FAQ_TURNS, repetitions: int = FORM_REPETITIONS) -> List[dict]:
     targets = [Target.of(p) for p in products]
-    rows = summary(faq_turns(targets, turns), form_turns(targets, repetitions))
+    conversations = {"faq": conversation_turns(targets, FAQ_QUESTIONS, turns),
+                     "unclear": conversation_turns(targets, [UNCLEAR], turns, "unclear")}
+    rows = summary(conversations, form_turns(targets, repetitions))
     for r in rows:
-        print(f"  {r['system']:<22} {r['kind']:<5} {r['compared']}: {r['early_ms']} -> {r['late_ms']} ms "
+        print(f"  {r['system']:<22} {r['kind']:<7} {r['compared']}: {r['early_ms']} -> {r['late_ms']} ms "
               f"({r['ratio']}x), Rasa CPU {r['early_cpu_ms']} -> {r['late_cpu_ms']} ms", flush=True)
     return rows

@@ -6,7 +6,7 @@ and its policies turn the whole session into dialogue states at every
 prediction (`DialogueStateTracker.past_states`: all events replayed on a fresh
 tracker, one state per action, five times per FAQ turn). A session of 100 FAQ
 turns (600 events) made an FAQ turn cost 80 ms instead of 25 (README,
-benchmarks). Three things here keep it flat:
+benchmarks). These keep it flat:
 
 - `deserialise_events`: Rasa's, with the event class looked up once per type
   name (Rasa walks the whole Event class tree for every event it reads).
@@ -19,11 +19,16 @@ benchmarks). Three things here keep it flat:
   turn boundary `Window.MIN_TURNS` or more turns back, and the states are
   computed from there. They are exactly the last states of the full list
   (tests/test_session_tracker.py compares both on real conversations): the
-  boundary is a user message at which no form is active, and when an event
-  after it would undo past it (a reverted user message reaching back that far)
-  the full computation is used. The featurization of policies that drop turns
-  of rules (`ignore_rule_only_turns`: MemoizationPolicy, TED) depends on the
-  whole history and is left as Rasa does it.
+  boundary is the listen before a user message at which no form is active, and
+  when an event after it would undo past it the full computation is used (and
+  the next turn's window starts after that event). The featurization of
+  policies that drop turns of rules (`ignore_rule_only_turns`: MemoizationPolicy,
+  TED) depends on the whole history and is left as Rasa does it.
+- The same window for what Rasa replays from the session's start: a reverted
+  message (`replay_events`: the two-stage fallback gives up with one), a
+  tracker copy after one (`copy`), the latest restart (`idx_after_latest_restart`,
+  five times a fallback turn). 100 unclear messages in one conversation made
+  a turn cost 3.4 times its first (bench/results/growth-fallbacks.md).
 """
 from __future__ import annotations
 
@@ -183,15 +188,19 @@ def _applied_events(tracker: DialogueStateTracker, events: Sequence[Event], from
 
 @dataclasses.dataclass(frozen=True)
 class Window:
-    """Where a session's recent turns start: `events[start]` is a user
-    message after `action_listen` at which no form is active. `state` is the
-    tracker Rasa's `generate_all_prior_trackers` has built when it comes to
-    that event, `applied_before` the applied events before it. Neither is
-    ever changed (shared by the copies of a session)."""
+    """Where a session's recent turns start: `events[start]` is the
+    `action_listen` before a user message at which no form is active (the
+    listen, not the message: a fallback given up on reverts the message that
+    started it and the listen before it). `state` is the tracker Rasa's
+    `generate_all_prior_trackers` has built when it comes to that event,
+    `applied_before` the applied events before it, `after_restart` the index
+    after the latest restart before it (0: none). Neither is ever changed
+    (shared by the copies of a session)."""
 
     start: int
     state: DialogueStateTracker
     applied_before: Tuple[Event, ...]
+    after_restart: int = 0
 
     MIN_TURNS = 4  # turns a window keeps at least (an FAQ turn gives two states)
     MAX_TURNS = 8  # then it moves forward, replaying the turns it leaves behind once
@@ -205,17 +214,25 @@ def _is_turn_start(events: Sequence[Event], index: int) -> bool:
             and events[index - 1].action_name == ACTION_LISTEN_NAME)
 
 
+def _is_window_start(events: Sequence[Event], index: int) -> bool:
+    return index + 1 < len(events) and _is_turn_start(events, index + 1)
+
+
 def window_for(tracker: DialogueStateTracker, window: Optional[Window]) -> Optional[Window]:
     """`window`, or one further on when more than MAX_TURNS turns start after
     it (None: no window yet). Moving it replays the events it moves past: on
     average nothing per turn."""
     events = list(tracker.events)
+    if window is not None and not _holds(tracker, events, window.start):
+        window = None  # a revert since has undone events before its start: choose again
     start = window.start if window else 0
     turns = [i for i in range(max(start, 1), len(events)) if _is_turn_start(events, i)]
     if len(turns) <= Window.MAX_TURNS:
         return window
-    candidates = [turn for turn in turns[:len(turns) - Window.MIN_TURNS + 1] if turn > start]
+    candidates = [turn - 1 for turn in turns[:len(turns) - Window.MIN_TURNS + 1] if turn - 1 > start]
     for candidate in reversed(candidates[-4:]):  # the latest turns with no form active
+        if not _holds(tracker, events, candidate):
+            continue
         try:
             moved = _moved(tracker, events, window, candidate)
         except _NotLocal:  # a restart or a revert since the window: from the session's start
@@ -225,19 +242,31 @@ def window_for(tracker: DialogueStateTracker, window: Optional[Window]) -> Optio
     return window
 
 
+def _holds(tracker: DialogueStateTracker, events: List[Event], start: int) -> bool:
+    """Whether a window may start at `start`: nothing after it undoes events before it."""
+    try:
+        _applied_events(tracker, events[start:], from_start=False)
+    except _NotLocal:
+        return False
+    return True
+
+
 def _moved(tracker: DialogueStateTracker, events: List[Event], window: Optional[Window],
            start: int) -> Optional[Window]:
     """A window starting at `start`, from `window` (None: from the session's
     start); None if a form is active there."""
     state = window.state if window else tracker.init_copy()  # init_copy: the slots' initial values
-    applied = _applied_events(tracker, events[window.start if window else 0:start], from_start=window is None)
+    passed = range(window.start if window else 0, start)
+    applied = _applied_events(tracker, events[passed.start:start], from_start=window is None)
     replay = copy_state(state, DialogueStateTracker, ())
     for event in applied:
         replay.update(event)
     if replay.active_loop_name is not None:
         return None
     replay.events.clear()  # only its state is used
-    return Window(start, replay, (window.applied_before if window else ()) + tuple(applied))
+    restarts = [index for index in passed if isinstance(events[index], Restarted)]
+    after_restart = restarts[-1] + 1 if restarts else (window.after_restart if window else 0)
+    return Window(start, replay, (window.applied_before if window else ()) + tuple(applied), after_restart)
 
 
 class _WindowView:
@@ -286,7 +315,7 @@ class SessionTracker(DialogueStateTracker):
 
     def _applied_since_window(self) -> Optional[List[Event]]:
         window = self.window
-        if window is None or window.start >= len(self.events) or not _is_turn_start(self.events, window.start):
+        if window is None or not _is_window_start(self.events, window.start):
             return None
         try:
             return _applied_events(self, list(itertools.islice(self.events, window.start, None)), from_start=False)
@@ -314,13 +343,67 @@ class SessionTracker(DialogueStateTracker):
             return super().past_states(domain, omit_unset_slots=omit_unset_slots, rule_only_data=rule_only_data)
         return states
 
+    def replay_events(self) -> None:
+        """Rasa's replay (what a reverted message or action does: the state as
+        at the start, then every applied event again), from the window's state
+        on. A conversation of fallbacks reverts a message every other turn."""
+        since = self._applied_since_window()
+        if since is None:
+            return super().replay_events()
+        _restore(self, self.window.state)
+        for event in since:
+            event.apply_to(self)
+
+    def idx_after_latest_restart(self) -> int:
+        """Rasa's (every event looked at, by ABC isinstance: called five times
+        a turn by the two-stage fallback), from the window's start on."""
+        window = self.window
+        if window is None or not _is_window_start(self.events, window.start):
+            return super().idx_after_latest_restart()
+        events = self.events
+        for index in range(len(events) - 1, window.start - 1, -1):
+            if isinstance(events[index], Restarted):
+                return index + 1
+        return window.after_restart
+
     def copy(self) -> DialogueStateTracker:
         """Rasa's copy (a new tracker with every event replayed: the processor
         makes one for every action it runs), without the replay."""
         followup = _followup_by_replay(self.events)
+        if followup is _UNKNOWN:
+            followup = self._followup_after_last_revert()
         if followup is _UNKNOWN:
             return super().copy()
         copied = clone(self)
         copied.followup_action = followup
         copied.model_id = copied.assistant_id = copied.sender_source = None  # as Rasa's init_copy leaves them
         return copied
+
+    def _followup_after_last_revert(self) -> Any:
+        """The follow-up action Rasa's replay leaves when no event after the
+        last revert decides it: a revert replays the applied events before it
+        from a reset tracker, so theirs (_UNKNOWN: the window cannot tell)."""
+        events, window = self.events, self.window
+        last = next(i for i in range(len(events) - 1, -1, -1)
+                    if isinstance(events[i], (UserUtteranceReverted, ActionReverted)))
+        if window is None or not window.start <= last or not _is_window_start(events, window.start):
+            return _UNKNOWN
+        try:
+            since = _applied_events(self, list(itertools.islice(events, window.start, last + 1)), from_start=False)
+        except _NotLocal:
+            return _UNKNOWN
+        return _followup_by_replay([*window.applied_before, *since])
+
+
+_REPLAYED = ("_paused", "latest_action", "latest_message", "latest_bot_utterance", "followup_action")
+
+
+def _restore(tracker: DialogueStateTracker, state: DialogueStateTracker) -> None:
+    """Gives `tracker` the state a replay has reached at `state` (what Rasa's
+    _reset resets, set as `state` has it; `state` itself stays unchanged)."""
+    for name, slot in state.slots.items():
+        tracker.slots[name] = _copied_slot(slot)
+    for name in _REPLAYED:
+        setattr(tracker, name, getattr(state, name))
+    tracker.latest_action = dict(state.latest_action)
+    tracker.active_loop = dataclasses.replace(state.active_loop) if state.active_loop else state.active_loop

@@ -166,7 +166,10 @@ def _entities(entities: Any, fn) -> Any:
 
 
 # parse_data keys that hold no user text (model output, offsets, ids): kept as they are.
-_PARSE_DATA_KEPT = frozenset({"intent", "intent_ranking", "response_selector", "text_tokens", "message_id"})
+_PARSE_DATA_KEPT = frozenset({"intent", "intent_ranking", "response_selector", "message_id"})
+# Not stored: the tokens' offsets into the text as typed (Rasa X annotated with them; nothing here or
+# in Rasa's dialogue reads them). A 2 400-character message of emoji kept 300 KB of them in memory.
+_PARSE_DATA_DROPPED = frozenset({"text_tokens"})
 # What a button's payload looks like ("/affirm", "/faq/reissue_fee{...}"). A message
 # that starts with "/" but is not one ("/李四 4405...") is text the user typed:
 # Rasa takes its first word for an intent name, so the name is masked too.
@@ -220,6 +223,8 @@ def _redacted_user_event(event: UserUttered, secret_expected: bool, name_expecte
     copied.metadata = _redacted_metadata(event.metadata)
     parse_data: Dict[str, Any] = {}
     for key, value in (event.parse_data or {}).items():
+        if key in _PARSE_DATA_DROPPED:
+            continue
         if key == "text":
             parse_data[key] = whole_text_fn(value) if isinstance(value, str) else value
         elif key == "entities":

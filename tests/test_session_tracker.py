@@ -15,12 +15,16 @@ import warnings
 from typing import List
 
 import pytest
-from rasa.shared.core.events import ActionExecuted, ActiveLoop, EntitiesAdded, Event, SlotSet, UserUttered
+from rasa.shared.core.events import (
+    ActionExecuted, ActiveLoop, EntitiesAdded, Event, SlotSet, UserUttered, UserUtteranceReverted,
+)
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.core.paths import ROOT
 from bot.session_tracker import SessionTracker, Window, clone, copied_message, deserialise_events, window_for
-from tests.support.conversation_events import DOMAIN, FAQ_ONLY, FORM, KINDS, LISTEN, conversation
+from tests.support.conversation_events import (
+    DOMAIN, FALLBACKS, FAQ_ONLY, FORM, KINDS, LISTEN, UNCLEAR_ONLY, conversation,
+)
 
 
 def _untimed(event) -> dict:  # a reset tracker's empty messages are stamped when made
@@ -69,6 +73,7 @@ def check(events: List[Event]) -> int:
             assert turn.past_states(DOMAIN, ignore_rule_only_turns=True) == plain.past_states(
                 DOMAIN, ignore_rule_only_turns=True)
             assert _state(turn.copy()) == _state(plain.copy())
+            assert turn.idx_after_latest_restart() == plain.idx_after_latest_restart()
         assert _state(turn) == _state(plain)
         for event in _as_stored(events[begin:end]):  # what the store keeps: the saved events read back
             kept.update(event)
@@ -78,6 +83,25 @@ def check(events: List[Event]) -> int:
 def test_a_long_faq_conversation_is_computed_from_its_window():
     events = conversation(0, 60, FAQ_ONLY)
     assert check(events) > 200
+
+
+@pytest.mark.parametrize("kinds", [FALLBACKS, UNCLEAR_ONLY], ids=["faq-and-unclear", "unclear-only"])
+def test_a_long_conversation_of_fallbacks_is_replayed_from_its_window(monkeypatch, kinds):
+    """A message given up on is reverted: Rasa replays the whole session for
+    the revert and again for every copy of the tracker after it (a citizen's
+    turn cost 25 ms at the start and 60 ms 67 unclear messages later). Late
+    in the conversation no turn replays from the start, and all is as Rasa's."""
+    replays_from_start = []
+    for name in ("replay_events", "travel_back_in_time"):
+        def counted(self, *args, _original=getattr(DialogueStateTracker, name), _name=name):
+            if isinstance(self, SessionTracker) and len(self.events) > 100:
+                replays_from_start.append((_name, len(self.events)))
+            return _original(self, *args)
+        monkeypatch.setattr(DialogueStateTracker, name, counted)
+    events = conversation(0, 36, kinds)
+    assert sum(isinstance(e, UserUtteranceReverted) for e in events) > 12
+    assert check(events) > 300
+    assert replays_from_start == []
 
 
 @pytest.mark.parametrize("seed", range(8))
@@ -90,7 +114,7 @@ def test_a_window_never_starts_inside_a_form():
     tracker = SessionTracker.from_events("c", _as_stored(events), DOMAIN.slots)
     window = window_for(tracker, None)
     assert window is not None and window.state.active_loop_name is None
-    assert isinstance(tracker.events[window.start], UserUttered)
+    assert tracker.events[window.start].action_name == LISTEN and isinstance(tracker.events[window.start + 1], UserUttered)
 
 
 def test_a_copy_shares_no_state_the_turn_changes():

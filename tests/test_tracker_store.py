@@ -238,6 +238,22 @@ async def test_saved_rows_hold_no_personal_data(store):
     assert len(store.broker.published) == len(tracker.events)
 
 
+async def test_token_offsets_are_not_kept(store):
+    """A message's token offsets (Rasa's parse adds them; nothing reads them
+    back) are not stored: 2 400 emoji kept 300 KB of them per message."""
+    message = user("\U0001F600" * 2400, intent="nlu_fallback")
+    message.parse_data["text_tokens"] = [(i, i + 1) for i in range(2400)]
+    tracker = new_tracker("conv-tokens", [message])
+    await store.save(tracker)
+    data = [json.loads(row["data"]) for row in rows(store.db_path)]
+    [stored] = [d["parse_data"] for d in data if d["event"] == "user"]
+    assert "text_tokens" not in stored
+    assert stored["text"] == "\U0001F600" * 2400 and stored["intent"]["name"] == "nlu_fallback"
+    assert len(tracker.latest_message.parse_data["text_tokens"]) == 2400  # the turn's own tracker keeps them
+    kept = await store.retrieve("conv-tokens")
+    assert "text_tokens" not in kept.latest_message.parse_data
+
+
 async def test_turn_by_turn_as_rasa_saves(store):
     """Rasa retrieves the (redacted) tracker, adds a turn, saves: the code typed
     in a later turn is still recognised as a code."""

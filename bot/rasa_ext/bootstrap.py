@@ -166,6 +166,9 @@ _COUNT_VECTORS = "rasa.nlu.featurizers.sparse_featurizer.count_vectors_featurize
 SERVER_PATCHES = (
     # Rasa checked the (constant) action-reply schema itself at every action call: 43% of the CPU on form turns.
     Patch("rasa.core.actions.action.RemoteAction", "_validate_action_result", _validate_action_result),
+    # Each custom action was sent the whole session: the latest turns (bot/rasa_ext/action_tracker.py).
+    Patch("rasa.core.actions.action.RemoteAction", "_action_call_format",
+          _faster("bot.rasa_ext.action_tracker", "action_call_format")),
     # On a database error Rasa answers from an EMPTY conversation: the turn fails instead (see _failing_loudly).
     Patch("rasa.core.tracker_store.FailSafeTrackerStore", "__init__", _failing_loudly),
     # DIET looked up its one traced TensorFlow function at every call.

@@ -1,8 +1,8 @@
 """Conversations as Rasa's events, for tests of how trackers are kept and
 read: FAQ turns, the identity form (with questions in the middle, a
 rejection, a cancel, a finished verification), the two-stage fallback with
-reverted messages, a reverted action, a follow-up action, a pause, a restart;
-on the project's domain."""
+reverted messages (rephrased, or given up on), a reverted action, a
+follow-up action, a pause, a restart; on the project's domain."""
 from __future__ import annotations
 
 import random
@@ -86,6 +86,14 @@ def fallback_rephrased(_rng) -> List[Event]:
             DefinePrevUserUtteredFeaturization(False), _act("utter_faq"), _say("answer"), _act(LISTEN)]
 
 
+def fallback_gave_up(_rng) -> List[Event]:  # as Rasa 3.6 logs it: "did you mean", unclear again, "sorry"
+    return [_user("nlu_fallback", "补卡"), SlotSet("language", "zh"), DefinePrevUserUtteredFeaturization(False),
+            _act("action_two_stage_fallback"), ActiveLoop("action_two_stage_fallback"), _say("did you mean"),
+            _act(LISTEN), _user("nlu_fallback", "补卡"), SlotSet("language", "zh"),
+            DefinePrevUserUtteredFeaturization(False), _act("action_two_stage_fallback"), ActiveLoop(None),
+            _say("sorry"), UserUtteranceReverted(), _act(LISTEN)]
+
+
 def reverted_action(_rng) -> List[Event]:
     return [_user("affirm", "是"), _act("utter_anything_else"), ActionReverted(), _act("utter_anything_else"),
             _say("anything else?"), _act(LISTEN)]
@@ -123,7 +131,9 @@ def conversation(seed: int, turns: int, kinds: Dict[str, Callable]) -> List[Even
 
 
 KINDS = {f.__name__: f for f in (faq, greet, form_start, form_step, form_question, form_rejected, form_end,
-                                 form_cancel, fallback_rephrased, reverted_action, followup, paused, restart)}
+                                 form_cancel, fallback_rephrased, fallback_gave_up, reverted_action, followup, paused, restart)}
 FAQ_ONLY = {"faq": faq}
+FALLBACKS = {"faq": faq, "fallback_gave_up": fallback_gave_up}
+UNCLEAR_ONLY = {"fallback_gave_up": fallback_gave_up}
 
 
