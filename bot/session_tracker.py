@@ -395,7 +395,7 @@ class SessionTracker(DialogueStateTracker):
         return _followup_by_replay([*window.applied_before, *since])
 
 
-_REPLAYED = ("_paused", "latest_action", "latest_message", "latest_bot_utterance", "followup_action")
+_REPLAYED = ("_paused", "latest_message", "latest_bot_utterance", "followup_action")  # the events, shared
 
 
 def _restore(tracker: DialogueStateTracker, state: DialogueStateTracker) -> None:

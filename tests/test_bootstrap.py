@@ -156,3 +156,30 @@ def test_whichever_plugin_rasa_creates_first_installs_everything(create, tmp_pat
         create(tmp_path)
         assert all(patch.applied() for patch in bootstrap.SERVER_PATCHES)
         assert log_redaction.installed()
+
+
+def test_the_rasa_server_runs_asyncios_own_event_loop(monkeypatch):
+    """uvloop accepted one new connection per round of the server's loop (a
+    round lasts up to a second under load): the cluster's new connections
+    waited seconds. The hardened app runs on asyncio's loop, whatever policy
+    an import has set."""
+    import asyncio
+
+    import uvloop
+    from sanic import Sanic
+
+    from bot.rasa_ext.rasa_server import harden
+
+    monkeypatch.setattr(asyncio.events, "_event_loop_policy", None)  # restored after the test
+    asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+    queued = bootstrap.Patch("rasa.core.agent.Agent", "handle_message", None)  # harden() puts the turn queue in
+    was_queued = queued.applied()
+    app = harden(Sanic("event_loop_test"))
+    loop = asyncio.new_event_loop()
+    try:
+        assert app.config.USE_UVLOOP is False  # sanic would install uvloop's policy again at run
+        assert type(loop).__module__.startswith("asyncio"), type(loop)
+    finally:
+        loop.close()
+        if not was_queued:
+            queued.undo()

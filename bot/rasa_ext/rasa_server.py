@@ -13,6 +13,7 @@
   and Retry-After when too many wait (bot/turn_queue.py).
 - A readiness check and a reload of the newest model without downtime
   (GET /helpdesk/ready, POST /helpdesk/reload: bot/rasa_ext/model_reload.py).
+- asyncio's own event loop, not uvloop (sanic's default): see harden().
 
 Rasa exposes no hook for any of this: the two functions of Rasa that build
 the server are wrapped before Rasa runs (`bot.rasa_ext.bootstrap.harden_server`,
@@ -20,6 +21,7 @@ with every other patch of Rasa). tests/redteam/test_host.py holds it.
 """
 from __future__ import annotations
 
+import asyncio
 import os
 import sys
 from functools import wraps
@@ -76,6 +78,13 @@ def harden(app: Any) -> Any:
     from bot.http.request import CheckedRequest
 
     app.request_class = CheckedRequest
+    # uvloop accepts one new connection per round of its event loop, and under load a round of
+    # this server's loop lasts 0.3-1 s (every turn step ready runs before it polls again; strace:
+    # one accept4 per epoll_pwait): connections opened under load (nginx's new ones to a replica,
+    # a client's first to one) waited 2-8 s to be accepted, the cluster's p99 (README, benchmarks).
+    # asyncio's loop accepts every waiting connection at once; one process is as fast on either.
+    app.config.USE_UVLOOP = False
+    asyncio.set_event_loop_policy(None)  # as Rasa does when it turns uvloop off: an import may have set it
     app.config.REQUEST_MAX_SIZE = MAX_BODY_BYTES
     app.error_handler.add(PayloadTooLarge, _too_large)
     # Turns first come, first served; a full queue refuses at once, with Retry-After.
