@@ -313,12 +313,15 @@ class SessionTracker(DialogueStateTracker):
 
     window: Optional[Window] = None
 
-    def _applied_since_window(self) -> Optional[List[Event]]:
+    def _applied_since_window(self, end: Optional[int] = None) -> Optional[List[Event]]:
+        """The applied events of `events[window.start:end]` (None: the window cannot tell)."""
         window = self.window
         if window is None or not _is_window_start(self.events, window.start):
             return None
+        if end is not None and end <= window.start:
+            return None
         try:
-            return _applied_events(self, list(itertools.islice(self.events, window.start, None)), from_start=False)
+            return _applied_events(self, list(itertools.islice(self.events, window.start, end)), from_start=False)
         except _NotLocal:
             return None
 
@@ -383,16 +386,13 @@ class SessionTracker(DialogueStateTracker):
         """The follow-up action Rasa's replay leaves when no event after the
         last revert decides it: a revert replays the applied events before it
         from a reset tracker, so theirs (_UNKNOWN: the window cannot tell)."""
-        events, window = self.events, self.window
+        events = self.events
         last = next(i for i in range(len(events) - 1, -1, -1)
                     if isinstance(events[i], (UserUtteranceReverted, ActionReverted)))
-        if window is None or not window.start <= last or not _is_window_start(events, window.start):
+        since = self._applied_since_window(last + 1)
+        if since is None:
             return _UNKNOWN
-        try:
-            since = _applied_events(self, list(itertools.islice(events, window.start, last + 1)), from_start=False)
-        except _NotLocal:
-            return _UNKNOWN
-        return _followup_by_replay([*window.applied_before, *since])
+        return _followup_by_replay([*self.window.applied_before, *since])
 
 
 _REPLAYED = ("_paused", "latest_message", "latest_bot_utterance", "followup_action")  # the events, shared

@@ -165,7 +165,7 @@ def _entities(entities: Any, fn) -> Any:
     return result
 
 
-# parse_data keys that hold no user text (model output, offsets, ids): kept as they are.
+# parse_data keys that hold no user text (model output, ids): kept as they are.
 _PARSE_DATA_KEPT = frozenset({"intent", "intent_ranking", "response_selector", "message_id"})
 # Not stored: the tokens' offsets into the text as typed (Rasa X annotated with them; nothing here or
 # in Rasa's dialogue reads them). A 2 400-character message of emoji kept 300 KB of them in memory.

@@ -3,9 +3,10 @@ the whole session.
 
 Rasa sends a custom action the session's every event (and the Rasa server
 serialises and the action server parses them) at each call, two or three
-calls a turn: a conversation of 100 unclear messages (each a "did you mean"
-or a "sorry") made a turn cost 4 times its first, and the server's memory grew
-with the largest request it had built (tests/fuzz/test_repeated_load.py).
+calls a turn: in a conversation of 100 unclear messages (each a "did you
+mean" or a "sorry") it was 40% of a turn with long messages (the rest of that
+growth: bot/session_tracker.py), and the server's memory grew with the
+largest request it had built (tests/fuzz/test_repeated_load.py).
 Our actions read the latest turn's events (a form's validation, what was said
 this turn, the input channel, the language before the latest message) and, for
 the hand-over summary, the topics of the recent messages: they get the events
