@@ -96,8 +96,7 @@ def nginx_config(env: Dict[str, str], rasa_ports: List[int], action_ports: List[
     temp_paths = "\n".join(
         f"    {kind}_temp_path {temp / kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
     )
-    # The access log names the replica that served each request (and the seconds
-    # to connect to it and until its reply began); it holds no
+    # The access log names the replica that served each request; it holds no
     # message text (REST messages travel in bodies) and no query string (Rasa's
     # API takes its auth token there).
     return f"""# Written by the launcher at each start (bot/ops/cluster.py); edits are lost.
@@ -109,7 +108,7 @@ events {{
     worker_connections 1024;
 }}
 http {{
-    log_format replicas '$remote_addr [$time_local] "$request_method $uri" $status $upstream_addr $request_time $upstream_connect_time $upstream_header_time';
+    log_format replicas '$remote_addr [$time_local] "$request_method $uri" $status $upstream_addr $request_time';
     access_log {log_dir / 'nginx-access.log'} replicas;
     # Bodies and replies stay in memory: the workers (user nobody when the
     # launcher runs as root) need no access to files under RUN_DIR.
