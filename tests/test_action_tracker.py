@@ -1,17 +1,26 @@
 """bot/rasa_ext/action_tracker.py: a custom action is sent the latest turns
 of the conversation (and all else Rasa sends), and what our actions read from
 them is what they read from the whole session."""
+import asyncio
+
 from rasa.core.actions.action import RemoteAction
 from rasa.shared.core.events import UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.utils.endpoints import EndpointConfig
 from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
 
+from actions.callback import ValidateCallbackForm
 from actions.conversation import language_before_latest_message
+from actions.forms import ValidateVerifyIdentityForm
+from actions import suggestions
 from actions.handoff import summary, turn_key
 from bot.rasa_ext import bootstrap
-from bot.rasa_ext.action_tracker import ACTION_TURNS, action_call_format, recent_events
+from bot.rasa_ext.action_tracker import (ACTION_TURNS, action_call_format, action_domain, event_for_action,
+                                         recent_events)
 from tests.support.conversation_events import DOMAIN, KINDS, conversation
 
+SELECTIVE = EndpointConfig("http://127.0.0.1:1/webhook", enable_selective_domain=True)  # as endpoints.yml has it
 PATCH = next(p for p in bootstrap.SERVER_PATCHES if p.name == "_action_call_format")
 
 
@@ -30,14 +39,43 @@ def test_the_events_start_at_the_latest_turns_user_message():
 
 def test_an_action_gets_what_rasa_sends_but_the_older_events():
     tracker = DialogueStateTracker.from_events("c", conversation(2, 70, KINDS), DOMAIN.slots)
-    action = RemoteAction("action_human_handoff", None)
+    action = RemoteAction("action_human_handoff", SELECTIVE)
     theirs = _original()(action, tracker, DOMAIN)
     ours = action_call_format(_original())(action, tracker, DOMAIN)
     assert len(theirs["tracker"]["events"]) > len(ours["tracker"]["events"]) > 0
-    assert ours["tracker"]["events"] == [e.as_dict() for e in recent_events(tracker.events)]
+    assert ours["tracker"]["events"] == [event_for_action(e) for e in recent_events(tracker.events)]
     assert {**ours["tracker"], "events": None} == {**theirs["tracker"], "events": None}
     assert {**ours, "tracker": None} == {**theirs, "tracker": None}
     assert PATCH.applied() or RemoteAction._action_call_format is _original()
+
+
+RANKED = {
+    "intent": {"name": "faq", "confidence": 0.9}, "entities": [], "text": "补卡要带什么", "message_id": "m9",
+    "intent_ranking": [{"name": "faq", "confidence": 0.9}, {"name": "greet", "confidence": 0.05}],
+    "response_selector": {"all_retrieval_intents": ["faq"], "faq": {
+        "response": {"intent_response_key": "faq/reissue_documents", "confidence": 0.8, "responses": []},
+        "ranking": [{"intent_response_key": "faq/reissue_documents", "confidence": 0.8},
+                    {"intent_response_key": "faq/reissue_fee", "confidence": 0.1}]}},
+}
+
+
+def test_user_messages_go_without_their_rankings_and_the_latest_whole():
+    events = conversation(4, 6, KINDS) + [UserUttered("补卡要带什么", RANKED["intent"], parse_data=RANKED)]
+    tracker = DialogueStateTracker.from_events("c", events, DOMAIN.slots)
+    sent = action_call_format(_original())(RemoteAction("action_default_ask_affirmation", SELECTIVE), tracker, DOMAIN)
+    theirs = _original()(RemoteAction("action_default_ask_affirmation", SELECTIVE), tracker, DOMAIN)
+    last, rasas = sent["tracker"]["events"][-1], theirs["tracker"]["events"][-1]
+    assert "intent_ranking" not in last["parse_data"] and "ranking" not in last["parse_data"]["response_selector"]["faq"]
+    without = {k: v for k, v in rasas["parse_data"].items() if k != "intent_ranking"}
+    without["response_selector"] = {"all_retrieval_intents": ["faq"],
+                                    "faq": {"response": RANKED["response_selector"]["faq"]["response"]}}
+    assert last == {**rasas, "parse_data": without}  # nothing else of the event changed
+    assert sent["tracker"]["latest_message"] == theirs["tracker"]["latest_message"]  # the buttons' rankings
+    assert sent["tracker"]["latest_message"]["intent_ranking"] == RANKED["intent_ranking"]
+    assert tracker.events[-1].parse_data["intent_ranking"] == RANKED["intent_ranking"]  # the tracker is untouched
+    recent, whole = Tracker.from_dict(sent["tracker"]), Tracker.from_dict(theirs["tracker"])
+    title = suggestions.title("faq/reissue_documents", "zh")
+    assert title and title in summary(whole, "zh") and summary(recent, "zh") == summary(whole, "zh")
 
 
 def test_what_our_actions_read_is_the_same_from_the_latest_turns():
@@ -59,3 +97,26 @@ def test_each_turn_has_its_own_ticket_key():
     second = Tracker.from_dict({"sender_id": "c", "latest_message": {"message_id": "m2"}, "events": [{"timestamp": 1}]})
     external = Tracker.from_dict({"sender_id": "c", "latest_message": {}, "events": [{"timestamp": 7.5}]})
     assert turn_key(first) == "m1" and turn_key(second) == "m2" and turn_key(external) == "7.5"
+
+
+def test_a_form_validation_gets_the_domains_forms_and_slots_only():
+    tracker = DialogueStateTracker.from_events("c", conversation(3, 20, KINDS), DOMAIN.slots)
+    for validation in ("validate_verify_identity_form", "validate_callback_form"):
+        action = RemoteAction(validation, SELECTIVE)
+        theirs = _original()(action, tracker, DOMAIN)["domain"]
+        ours = action_call_format(_original())(action, tracker, DOMAIN)["domain"]
+        assert ours == {"forms": theirs["forms"], "slots": theirs["slots"]}
+        assert len(str(ours)) * 10 < len(str(theirs))  # the FAQ answers are not sent
+    handoff = action_call_format(_original())(RemoteAction("action_human_handoff", SELECTIVE), tracker, DOMAIN)
+    assert "domain" not in handoff  # as Rasa: only the actions that need it get it
+    assert action_domain(DOMAIN) is action_domain(DOMAIN)  # built once per domain
+
+
+def test_the_forms_ask_for_the_same_slots_with_the_part_of_the_domain_they_get():
+    whole = DOMAIN.as_dict()
+    for form in (ValidateVerifyIdentityForm(), ValidateCallbackForm()):
+        tracker = Tracker.from_dict({"sender_id": "c", "slots": {}, "latest_message": {}, "events": [],
+                                     "active_loop": {"name": form.form_name()}})
+        asked = [asyncio.run(form.required_slots(form.domain_slots(domain), CollectingDispatcher(), tracker, domain))
+                 for domain in (whole, action_domain(DOMAIN))]
+        assert asked[0] == asked[1] and asked[0]

@@ -172,8 +172,10 @@ def test_the_rasa_server_runs_asyncios_own_event_loop(monkeypatch):
 
     monkeypatch.setattr(asyncio.events, "_event_loop_policy", None)  # restored after the test
     asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
-    queued = bootstrap.Patch("rasa.core.agent.Agent", "handle_message", None)  # harden() puts the turn queue in
-    was_queued = queued.applied()
+    # harden() puts the turn queue and the kept connections in
+    patches = [bootstrap.Patch("rasa.core.agent.Agent", "handle_message", None),
+               bootstrap.Patch("rasa.utils.endpoints.EndpointConfig", "session", None)]
+    were_applied = [patch.applied() for patch in patches]
     app = harden(Sanic("event_loop_test"))
     loop = asyncio.new_event_loop()
     try:
@@ -181,5 +183,6 @@ def test_the_rasa_server_runs_asyncios_own_event_loop(monkeypatch):
         assert type(loop).__module__.startswith("asyncio"), type(loop)
     finally:
         loop.close()
-        if not was_queued:
-            queued.undo()
+        for patch, was_applied in zip(patches, were_applied):
+            if not was_applied:
+                patch.undo()

@@ -14,6 +14,7 @@
 - A readiness check and a reload of the newest model without downtime
   (GET /helpdesk/ready, POST /helpdesk/reload: bot/rasa_ext/model_reload.py).
 - asyncio's own event loop, not uvloop (sanic's default): see harden().
+- Action calls over connections kept open (bot/rasa_ext/kept_connections.py).
 
 Rasa exposes no hook for any of this: the two functions of Rasa that build
 the server are wrapped before Rasa runs (`bot.rasa_ext.bootstrap.harden_server`,
@@ -30,7 +31,7 @@ from typing import Any, Callable
 
 from bot import turn_queue
 from bot.core.service_auth import bearer_token
-from bot.rasa_ext import bootstrap, model_reload
+from bot.rasa_ext import bootstrap, kept_connections, model_reload
 
 # The largest legitimate bodies: a WeChat message (the channel stops at 64 KiB)
 # and a REST message of 5000 characters (at most 30 KB of escaped JSON).
@@ -91,6 +92,7 @@ def harden(app: Any) -> Any:
     bootstrap.Patch("rasa.core.agent.Agent", "handle_message", turn_queue.queued).apply()
     app.register_middleware(turn_queue.add_retry_after, "response")
     model_reload.install(app)  # /helpdesk/ready, /helpdesk/reload
+    kept_connections.install(app)  # action calls over kept connections
     return app
 
 

@@ -159,8 +159,10 @@ def _own_words() -> Tuple[str, ...]:
 def _pattern(value: str) -> "re.Pattern[str]":
     if not _NUMBER.fullmatch(value):
         return re.compile(re.escape(value))
-    if len(value) >= 11:  # an ID number or a phone: nothing else is that long and equal
-        return re.compile(re.escape(value))
+    if len(value) >= 11:
+        # An ID number or a phone (after +86 too) as a number of its own: in a log of numbers the
+        # separators removed join unrelated ones into runs long enough to hold any value by chance.
+        return re.compile(r"(?<![0-9])(?:\+?86)?" + re.escape(value) + r"(?![0-9])")
     # A short number (a code): as a number of its own, not inside a longer one, a word or a fraction.
     return re.compile(r"(?<![0-9A-Z.])" + re.escape(value) + r"(?![0-9A-Z])")
 

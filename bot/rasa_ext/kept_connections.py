@@ -1,0 +1,71 @@
+"""The Rasa server calls the action server over connections it keeps open.
+
+Rasa 3.6's `EndpointConfig.request` enters `async with self.session()`: a new
+aiohttp session, and so a new TCP connection, for every call. A form turn
+makes two or three action calls, each paying for a session, a connect and the
+action server's accepting a connection. Here `EndpointConfig.session` hands out
+one session per endpoint and event loop, which `async with` no longer closes;
+the Rasa server closes them when it stops (`install`).
+
+Idle connections are dropped after IDLE_SECONDS, under sanic's keep-alive
+timeout (5 s, the action server's): this side never reuses a connection the
+server is closing at that moment.
+"""
+from __future__ import annotations
+
+import asyncio
+from typing import Any, Callable, Dict, Tuple
+
+import aiohttp
+
+IDLE_SECONDS = 2.0
+
+# (event loop, endpoint) ids -> (endpoint, session); the endpoint is held so that its id is not reused.
+_sessions: Dict[Tuple[int, int], Tuple[Any, aiohttp.ClientSession]] = {}
+
+
+class _Kept:
+    """What `async with` enters instead of the session itself: leaving it keeps the session open."""
+
+    def __init__(self, session: aiohttp.ClientSession) -> None:
+        self.session = session
+
+    async def __aenter__(self) -> aiohttp.ClientSession:
+        return self.session
+
+    async def __aexit__(self, *exc_info: Any) -> None:
+        return None
+
+
+def kept_session(original: Callable) -> Callable:
+    """EndpointConfig.session (`original` builds a session as Rasa does) handing out kept ones."""
+
+    def session(self: Any) -> _Kept:
+        key = (id(asyncio.get_running_loop()), id(self))
+        kept = _sessions.get(key)
+        if kept is None or kept[1].closed:
+            made = original(self)
+            # The same session Rasa builds (headers, auth, timeout), on a connector that keeps connections.
+            connector = aiohttp.TCPConnector(keepalive_timeout=IDLE_SECONDS)
+            kept = (self, aiohttp.ClientSession(headers=made.headers, auth=made.auth, timeout=made.timeout,
+                                                connector=connector))
+            asyncio.get_running_loop().create_task(made.close())  # it holds no connection; closed as Rasa would
+            _sessions[key] = kept
+        return _Kept(kept[1])
+
+    return session
+
+
+async def close_sessions(*_: Any) -> None:
+    """Closes the sessions of the running loop (a sanic listener)."""
+    loop = id(asyncio.get_running_loop())
+    for key in [key for key in _sessions if key[0] == loop]:
+        await _sessions.pop(key)[1].close()
+
+
+def install(app: Any) -> None:
+    """The Rasa server's action calls over kept connections, closed when `app` stops."""
+    from bot.rasa_ext import bootstrap
+
+    bootstrap.Patch("rasa.utils.endpoints.EndpointConfig", "session", kept_session).apply()
+    app.register_listener(close_sessions, "after_server_stop")
