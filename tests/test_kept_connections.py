@@ -27,7 +27,10 @@ class Server:
         self.connections += 1
         number = self.connections
         for _ in range(self.per_connection):
-            head = await reader.readuntil(b"\r\n\r\n")
+            try:
+                head = await reader.readuntil(b"\r\n\r\n")
+            except (asyncio.IncompleteReadError, ConnectionError):
+                break  # the client closed the connection
             lines = head.decode().split("\r\n")
             headers = {k.lower(): v for k, v in (line.split(": ", 1) for line in lines[1:] if line)}
             self.headers.append(headers)
@@ -87,3 +90,14 @@ async def test_stopping_closes_the_sessions(server):
     await kept_connections.close_sessions()
     assert session.closed
     assert (await endpoint.request(json={"again": 1}))["echo"] == {"again": 1}  # a new one after
+
+
+async def test_a_reloaded_models_endpoint_with_the_same_settings_shares_the_session(server):
+    """A model reload builds a new EndpointConfig: no new session (and none left behind) for it."""
+    first, second = EndpointConfig(server.url, headers={"X-Secret": "s"}), EndpointConfig(server.url, headers={"X-Secret": "s"})
+    other = EndpointConfig(server.url, headers={"X-Secret": "t"})
+    for endpoint in (first, second, other):
+        await endpoint.request(json={})
+    async with first.session() as a, second.session() as b, other.session() as c:
+        assert a is b and a is not c
+    assert server.connections == 2

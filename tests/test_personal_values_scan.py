@@ -21,3 +21,5 @@ def test_runs_of_unrelated_numbers_are_not_a_value():
     assert PHONE in canonical(log)  # the separators removed, the run holds the digits
     assert found_in(log, [PHONE]) == []
     assert found_in("id 211010519491231002X9", [ID_NUMBER]) == []
+    for text in ("0.482913", "A482913", "1482913", "4829135"):
+        assert found_in(text, [CODE]) == [], text  # a code only as a number of its own

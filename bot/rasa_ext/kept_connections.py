@@ -4,7 +4,7 @@ Rasa 3.6's `EndpointConfig.request` enters `async with self.session()`: a new
 aiohttp session, and so a new TCP connection, for every call. A form turn
 makes two or three action calls, each paying for a session, a connect and the
 action server's accepting a connection. Here `EndpointConfig.session` hands out
-one session per endpoint and event loop, which `async with` no longer closes;
+one session per event loop and endpoint settings, which `async with` no longer closes;
 the Rasa server closes them when it stops (`install`).
 
 Idle connections are dropped after IDLE_SECONDS, under sanic's keep-alive
@@ -20,8 +20,10 @@ import aiohttp
 
 IDLE_SECONDS = 2.0
 
-# (event loop, endpoint) ids -> (endpoint, session); the endpoint is held so that its id is not reused.
-_sessions: Dict[Tuple[int, int], Tuple[Any, aiohttp.ClientSession]] = {}
+# What a session is made with (the event loop's id, the endpoint's headers and basic auth: Rasa
+# passes the rest with each request) -> (that loop, the session). A model reload's new endpoint
+# with the same settings gets the same session.
+_sessions: Dict[Tuple[Any, ...], Tuple[asyncio.AbstractEventLoop, aiohttp.ClientSession]] = {}
 
 
 class _Kept:
@@ -41,15 +43,16 @@ def kept_session(original: Callable) -> Callable:
     """EndpointConfig.session (`original` builds a session as Rasa does) handing out kept ones."""
 
     def session(self: Any) -> _Kept:
-        key = (id(asyncio.get_running_loop()), id(self))
+        loop = asyncio.get_running_loop()
+        key = (id(loop), tuple(sorted((self.headers or {}).items())), tuple(sorted((self.basic_auth or {}).items())))
         kept = _sessions.get(key)
-        if kept is None or kept[1].closed:
+        if kept is None or kept[0] is not loop or kept[1].closed:
             made = original(self)
             # The same session Rasa builds (headers, auth, timeout), on a connector that keeps connections.
             connector = aiohttp.TCPConnector(keepalive_timeout=IDLE_SECONDS)
-            kept = (self, aiohttp.ClientSession(headers=made.headers, auth=made.auth, timeout=made.timeout,
+            kept = (loop, aiohttp.ClientSession(headers=made.headers, auth=made.auth, timeout=made.timeout,
                                                 connector=connector))
-            asyncio.get_running_loop().create_task(made.close())  # it holds no connection; closed as Rasa would
+            loop.create_task(made.close())  # it holds no connection; closed as Rasa would
             _sessions[key] = kept
         return _Kept(kept[1])
 
@@ -58,8 +61,8 @@ def kept_session(original: Callable) -> Callable:
 
 async def close_sessions(*_: Any) -> None:
     """Closes the sessions of the running loop (a sanic listener)."""
-    loop = id(asyncio.get_running_loop())
-    for key in [key for key in _sessions if key[0] == loop]:
+    loop = asyncio.get_running_loop()
+    for key in [key for key, (its_loop, _) in _sessions.items() if its_loop is loop]:
         await _sessions.pop(key)[1].close()
 
 

@@ -156,15 +156,37 @@ def _own_words() -> Tuple[str, ...]:
     return tuple(sorted(set(words), key=len, reverse=True))
 
 
+# Each pattern starts with the value itself, so that the regex engine looks for it as a literal
+# (a pattern opening with a lookbehind made the session's scan fifty times slower).
 def _pattern(value: str) -> "re.Pattern[str]":
     if not _NUMBER.fullmatch(value):
         return re.compile(re.escape(value))
-    if len(value) >= 11:
-        # An ID number or a phone (after +86 too) as a number of its own: in a log of numbers the
-        # separators removed join unrelated ones into runs long enough to hold any value by chance.
-        return re.compile(r"(?<![0-9])(?:\+?86)?" + re.escape(value) + r"(?![0-9])")
+    if len(value) >= 11:  # an ID number or a phone: no digit may follow (nor come before: _own_number)
+        return re.compile(re.escape(value) + r"(?![0-9])")
     # A short number (a code): as a number of its own, not inside a longer one, a word or a fraction.
-    return re.compile(r"(?<![0-9A-Z.])" + re.escape(value) + r"(?![0-9A-Z])")
+    return re.compile(re.escape(value) + r"(?![0-9A-Z])")
+
+
+_SHORT_BEFORE = re.compile(r"[0-9A-Z.]$")  # what may not come before a code
+_LONG_BEFORE = re.compile(r"(?<![0-9])\+?86$|[^0-9]$")  # before an ID or phone number: no digit but +86
+
+
+def _own_number(value: str, text: str, start: int) -> bool:
+    """Whether the number `value` found at `start` of `text` stands on its own there. In a log of
+    numbers the separators removed join unrelated ones into runs that may hold any value by chance."""
+    if start == 0:
+        return True
+    before = text[max(0, start - 4):start]
+    if len(value) >= 11:
+        return bool(_LONG_BEFORE.search(before))
+    return not _SHORT_BEFORE.search(before)
+
+
+def _present(value: str, text: str) -> bool:
+    pattern = _pattern(value)
+    if not _NUMBER.fullmatch(value):
+        return bool(pattern.search(text))
+    return any(_own_number(value, text, match.start()) for match in pattern.finditer(text))
 
 
 def found_in(text: str, values: Iterable[str]) -> List[str]:
@@ -174,7 +196,7 @@ def found_in(text: str, values: Iterable[str]) -> List[str]:
         if words in plain:
             plain = plain.replace(words, " ")
     folded = canonical(plain)
-    return [v for v in values if _pattern(v).search(folded if _NUMBER.fullmatch(v) else plain)]
+    return [v for v in values if _present(v, folded if _NUMBER.fullmatch(v) else plain)]
 
 
 def _as_text(cell) -> str:
