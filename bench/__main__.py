@@ -62,6 +62,7 @@ def main(argv=None) -> int:
         return growth_only(args.quick)
     turns = {1: 20, 10: 8, 50: 4} if args.quick else {1: 200, 10: 40, 50: 12}
     results = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "machine": report.machine()}
+    speed_at_start = report.machine_speed_ms()
 
     print("== NLU on the held-out set", flush=True)
     ours = nlu.train("ours", ROOT / "config.yml", args.reuse_models)
@@ -102,7 +103,8 @@ def main(argv=None) -> int:
                     product.stop()
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    results.update(speed=speed, memory_mb=memory, cold_start_s=cold, sustained=sustained, growth=growth_rows)
+    results.update(speed=speed, memory_mb=memory, cold_start_s=cold, sustained=sustained, growth=growth_rows,
+                   machine_speed_ms={"start": speed_at_start, "end": report.machine_speed_ms()})
 
     report.write(results)
     print(report.markdown(results))
@@ -113,12 +115,14 @@ def growth_only(quick: bool) -> int:
     """The growth benchmark on the trained model (`make train`), on its own."""
     scratch = Path(tempfile.mkdtemp(prefix="bench-growth-"))
     results = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "machine": report.machine()}
+    speed_at_start = report.machine_speed_ms()
     product = products.start("our bot", ROOT / "models", scratch / "our-bot")
     try:
         results["growth"] = growth.run([product], *GROWTH_QUICK if quick else ())
     finally:
         product.stop()
         shutil.rmtree(scratch, ignore_errors=True)
+    results["machine_speed_ms"] = {"start": speed_at_start, "end": report.machine_speed_ms()}
     report.write_growth(results)
     return 0
 

@@ -60,6 +60,7 @@ def main(argv=None) -> int:
         for name, root in (("before", args.before.resolve()), ("after", ROOT)):
             started.append(products.start(name, root / "models", scratch / name, root=root))
         rows = []
+        speed_at_start = report.machine_speed_ms()
         for round_ in range(args.rounds):
             for kind, client, users, turns in RUNS:
                 for product in started:
@@ -68,13 +69,16 @@ def main(argv=None) -> int:
                     print(f"{row['system']:<7} {kind:<5} {users:>3} users ({client}): p50 {row['p50_ms']} ms, "
                           f"p95 {row['p95_ms']}, p99 {row['p99_ms']}, {row['messages_per_s']} turns/s, "
                           f"Rasa CPU {row['rasa_cpu_ms_per_turn']} ms/turn, errors {row['errors']}", flush=True)
+        machine_speed = {"start": speed_at_start, "end": report.machine_speed_ms()}
+        print(f"machine speed (bench.report.machine_speed_ms, lower is faster): {machine_speed}")
     finally:
         for product in started:
             product.stop()
         shutil.rmtree(scratch, ignore_errors=True)
     args.out.write_text(json.dumps({
         "what": f"before ({args.before}) and after ({ROOT}), run by run in turn",
-        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "machine": report.machine(), "rows": rows,
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "machine": report.machine(),
+        "machine_speed_ms": machine_speed, "rows": rows,
     }, indent=1, ensure_ascii=False) + "\n")
     return 0
 

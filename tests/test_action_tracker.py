@@ -2,9 +2,10 @@
 of the conversation (and all else Rasa sends), and what our actions read from
 them is what they read from the whole session."""
 import asyncio
+import json
 
 from rasa.core.actions.action import RemoteAction
-from rasa.shared.core.events import UserUttered
+from rasa.shared.core.events import ActiveLoop, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 from rasa_sdk import Tracker
@@ -120,3 +121,21 @@ def test_the_forms_ask_for_the_same_slots_with_the_part_of_the_domain_they_get()
         asked = [asyncio.run(form.required_slots(form.domain_slots(domain), CollectingDispatcher(), tracker, domain))
                  for domain in (whole, action_domain(DOMAIN))]
         assert asked[0] == asked[1] and asked[0]
+
+
+def test_the_active_loop_goes_as_rasa_sends_it_its_trigger_message_without_rankings():
+    events = conversation(4, 6, KINDS) + [UserUttered("帮我查卡", RANKED["intent"], parse_data=RANKED),
+                                          ActiveLoop("verify_identity_form")]
+    tracker = DialogueStateTracker.from_events("c", events, DOMAIN.slots)
+    assert tracker.active_loop.trigger_message["intent_ranking"]  # Rasa keeps the ranked message
+    action = RemoteAction("validate_verify_identity_form", SELECTIVE)
+    sent = action_call_format(_original())(action, tracker, DOMAIN)
+    theirs = _original()(action, tracker, DOMAIN)
+    loop = theirs["tracker"]["active_loop"]
+    trigger = loop["trigger_message"]  # Rasa's deep copy: changed here, and only here
+    assert trigger.pop("intent_ranking") and trigger["response_selector"]["faq"].pop("ranking")
+    assert sent["tracker"]["active_loop"] == loop
+    assert {**sent["tracker"], "events": None, "active_loop": None} == {**theirs["tracker"], "events": None, "active_loop": None}
+    assert Tracker.from_dict(sent["tracker"]).active_loop_name == "verify_identity_form"
+    assert tracker.active_loop.trigger_message["intent_ranking"] == RANKED["intent_ranking"]  # the tracker is untouched
+    assert json.loads(json.dumps(sent)) == sent  # plain JSON, as it is sent

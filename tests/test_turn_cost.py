@@ -15,6 +15,7 @@ import sqlite3
 from typing import List, Sequence
 
 import pytest
+import sqlalchemy as sa
 from rasa.shared.core.events import ActionExecuted, BotUttered, Event, SessionStarted, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
@@ -82,6 +83,26 @@ async def test_a_new_conversations_first_turn_is_kept_as_the_database_would_give
         assert _as_read(await store.retrieve(sender)) == _as_read(read)
         await _take_turn(store, sender, second)
         assert _as_read(await store.retrieve(sender)) == _as_read(await _store(tmp_path / "tracker.db").retrieve(sender))
+
+
+async def test_a_new_conversation_is_not_looked_for_beyond_its_key(tmp_path):
+    """A new conversation's turn: Rasa reads it (nothing stored), saves the
+    empty tracker it creates, then the turn. Knowing from the conversation's
+    key that nothing is stored, the store neither reads nor counts its events,
+    and the empty tracker writes nothing (the same rows, fewer statements)."""
+    store = _store(tmp_path / "tracker.db")
+    statements: List[str] = []
+    sa.event.listen(store.engine, "before_cursor_execute",
+                    lambda _conn, _cursor, statement, *_: statements.append(" ".join(statement.split())))
+    first = _turns(conversation(4, 2, KINDS))[0]
+    assert await store.retrieve("new") is None
+    await store.save(DialogueStateTracker("new", DOMAIN.slots))  # Rasa's create_tracker
+    assert _rows(tmp_path / "tracker.db") == [] and len(statements) == 1  # the key alone
+    await _take_turn(store, "new", first)
+    reads = [s for s in statements if s.startswith("SELECT") and "max(id)" not in s]
+    assert reads == [], reads  # no read or count of the conversation's events
+    assert len(_rows(tmp_path / "tracker.db")) == len(first)
+    assert _as_read(await store.retrieve("new")) == _as_read(await _store(tmp_path / "tracker.db").retrieve("new"))
 
 
 async def test_two_processes_taking_turns_each_see_the_others_events(tmp_path):

@@ -13,8 +13,9 @@ the hand-over summary, the topics of the recent messages: they get the events
 from the ACTION_TURNS-th last user message on, each user message without its
 rankings (the intents' and the FAQ topics': only the latest message's are read,
 for the "did you mean" buttons; they were two thirds of a message's JSON, and
-writing their floats most of the time serialising the events took). Slots, the
-latest message and the active loop are sent whole, as Rasa sends them.
+writing their floats most of the time serialising the events took), and the
+active loop's trigger message likewise (rasa_sdk reads the loop's name alone).
+Slots and the latest message are sent whole, as Rasa sends them.
 
 The domain goes, as Rasa decides, only to the actions that need it (with
 `enable_selective_domain`: the forms' validate_* actions), and of it only
@@ -24,10 +25,13 @@ FAQ answers, built and serialised at every validation call.
 """
 from __future__ import annotations
 
+import copy
+import dataclasses
 from functools import wraps
 from typing import Any, Callable, Dict, List, Optional, Sequence, Text, Tuple
 
 import rasa
+from rasa.shared.core.constants import ACTIVE_LOOP
 from rasa.shared.core.events import Event, UserUttered
 from rasa.shared.core.trackers import EventVerbosity
 
@@ -59,17 +63,34 @@ def action_domain(domain: Any) -> Dict[Text, Any]:
     return _sent_domain[1]
 
 
+def _without_rankings(parse: Dict[Text, Any]) -> Dict[Text, Any]:
+    """A message's parse data without the intents' and the FAQ topics' rankings (shallow copies)."""
+    parse = {key: value for key, value in parse.items() if key != "intent_ranking"}
+    if parse.get("response_selector"):
+        parse["response_selector"] = {
+            key: {k: v for k, v in value.items() if k != "ranking"} if isinstance(value, dict) else value
+            for key, value in parse["response_selector"].items()}
+    return parse
+
+
 def event_for_action(event: Event) -> Dict[Text, Any]:
     """`event.as_dict()`, a user message's without the rankings of its parse data."""
     data = event.as_dict()
     parse = data.get("parse_data") if isinstance(event, UserUttered) else None
     if parse:
-        parse = {key: value for key, value in parse.items() if key != "intent_ranking"}
-        if parse.get("response_selector"):
-            parse["response_selector"] = {
-                key: {k: v for k, v in value.items() if k != "ranking"} if isinstance(value, dict) else value
-                for key, value in parse["response_selector"].items()}
-        data["parse_data"] = parse
+        data["parse_data"] = _without_rankings(parse)
+    return data
+
+
+def loop_for_action(loop: Any) -> Dict[Text, Any]:
+    """`dataclasses.asdict(tracker.active_loop)`, as Rasa sends it, its trigger
+    message without rankings, and not deep-copied: asdict copied the whole
+    ranked message at every call (3% of a form turn), to be serialised at once."""
+    if not loop:
+        return {}
+    data = {field.name: getattr(loop, field.name) for field in dataclasses.fields(loop)}
+    if data.get("trigger_message"):
+        data["trigger_message"] = _without_rankings(data["trigger_message"])
     return data
 
 
@@ -78,7 +99,11 @@ def action_call_format(original: Callable) -> Callable:
 
     @wraps(original)
     def _action_call_format(self: Any, tracker: Any, domain: Any) -> Dict[Text, Any]:
-        state = tracker.current_state(EventVerbosity.NONE)
+        # The state of a shallow copy with no loop (which current_state would deep-copy): the loop is ours.
+        unlooped = copy.copy(tracker)
+        unlooped.active_loop = None
+        state = unlooped.current_state(EventVerbosity.NONE)
+        state[ACTIVE_LOOP] = loop_for_action(tracker.active_loop)
         state["events"] = [event_for_action(event) for event in recent_events(tracker.events)]
         result = {"next_action": self._name, "sender_id": tracker.sender_id, "tracker": state,
                   "version": rasa.__version__}

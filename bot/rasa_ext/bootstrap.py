@@ -185,6 +185,7 @@ SERVER_PATCHES = (
     Patch(_COUNT_VECTORS, "_create_features", _speedup("count_vectors_features")),
     # RulePolicy matched every rule against every state of the session, past the longest rule.
     Patch("rasa.core.policies.rule_policy.RulePolicy", "_get_possible_keys", _speedup("possible_rule_keys")),
+    Patch("rasa.core.policies.rule_policy.RulePolicy", "_rule_key_to_state", _speedup("parsed_rule_keys")),
 )
 
 # Installed by `python -m bot.rasa_ext.rasa_server` before Rasa builds its app (bot/rasa_ext/rasa_server.py).

@@ -28,7 +28,8 @@ Installed in the Rasa server process by `bot.rasa_ext.bootstrap.install()`
   matrix, a sort and a COO conversion for each of a message's four n-gram
   counts (also in training: `bootstrap.TRAINING_PATCHES`); RulePolicy matched
   its rules against every state of the session, where only the last few can
-  change the outcome. The same matrices, the same rule keys.
+  change the outcome, reading each rule back from its JSON key every time.
+  The same matrices, the same rule keys.
 """
 from __future__ import annotations
 
@@ -345,3 +346,11 @@ def possible_rule_keys(original: Callable) -> Callable:
         return possible_keys
 
     return _get_possible_keys
+
+
+def parsed_rule_keys(original: Callable) -> Callable:
+    """RulePolicy._rule_key_to_state (a rule's key, JSON, read back into its
+    states) remembered for each key: RulePolicy read every key again for every
+    state it matched the key against, twice a prediction (0.1 ms of its 0.25).
+    The states are shared by the calls; RulePolicy only reads them."""
+    return staticmethod(lru_cache(maxsize=4096)(original))
