@@ -14,16 +14,18 @@ server is closing at that moment.
 from __future__ import annotations
 
 import asyncio
+import weakref
 from typing import Any, Callable, Dict, Tuple
 
 import aiohttp
 
 IDLE_SECONDS = 2.0
 
-# What a session is made with (the event loop's id, the endpoint's headers and basic auth: Rasa
-# passes the rest with each request) -> (that loop, the session). A model reload's new endpoint
-# with the same settings gets the same session.
-_sessions: Dict[Tuple[Any, ...], Tuple[asyncio.AbstractEventLoop, aiohttp.ClientSession]] = {}
+# Each event loop's sessions by what they are made with (the endpoint's headers and basic auth:
+# Rasa passes the rest with each request). A model reload's new endpoint with the same settings
+# gets the same session; a loop that is gone takes its entry with it.
+_sessions: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Dict[Tuple[Any, ...], aiohttp.ClientSession]]" = \
+    weakref.WeakKeyDictionary()
 
 
 class _Kept:
@@ -43,27 +45,25 @@ def kept_session(original: Callable) -> Callable:
     """EndpointConfig.session (`original` builds a session as Rasa does) handing out kept ones."""
 
     def session(self: Any) -> _Kept:
-        loop = asyncio.get_running_loop()
-        key = (id(loop), tuple(sorted((self.headers or {}).items())), tuple(sorted((self.basic_auth or {}).items())))
-        kept = _sessions.get(key)
-        if kept is None or kept[0] is not loop or kept[1].closed:
+        sessions = _sessions.setdefault(asyncio.get_running_loop(), {})
+        settings = (tuple(sorted((self.headers or {}).items())), tuple(sorted((self.basic_auth or {}).items())))
+        kept = sessions.get(settings)
+        if kept is None or kept.closed:
             made = original(self)
             # The same session Rasa builds (headers, auth, timeout), on a connector that keeps connections.
             connector = aiohttp.TCPConnector(keepalive_timeout=IDLE_SECONDS)
-            kept = (loop, aiohttp.ClientSession(headers=made.headers, auth=made.auth, timeout=made.timeout,
-                                                connector=connector))
-            loop.create_task(made.close())  # it holds no connection; closed as Rasa would
-            _sessions[key] = kept
-        return _Kept(kept[1])
+            kept = sessions[settings] = aiohttp.ClientSession(headers=made.headers, auth=made.auth,
+                                                              timeout=made.timeout, connector=connector)
+            asyncio.get_running_loop().create_task(made.close())  # it holds no connection; closed as Rasa would
+        return _Kept(kept)
 
     return session
 
 
 async def close_sessions(*_: Any) -> None:
     """Closes the sessions of the running loop (a sanic listener)."""
-    loop = asyncio.get_running_loop()
-    for key in [key for key, (its_loop, _) in _sessions.items() if its_loop is loop]:
-        await _sessions.pop(key)[1].close()
+    for kept in _sessions.pop(asyncio.get_running_loop(), {}).values():
+        await kept.close()
 
 
 def install(app: Any) -> None:

@@ -156,11 +156,9 @@ def _own_words() -> Tuple[str, ...]:
     return tuple(sorted(set(words), key=len, reverse=True))
 
 
-# Each pattern starts with the value itself, so that the regex engine looks for it as a literal
+# Each pattern starts with the number itself, so that the regex engine looks for it as a literal
 # (a pattern opening with a lookbehind made the session's scan fifty times slower).
-def _pattern(value: str) -> "re.Pattern[str]":
-    if not _NUMBER.fullmatch(value):
-        return re.compile(re.escape(value))
+def _number_pattern(value: str) -> "re.Pattern[str]":
     if len(value) >= 11:  # an ID number or a phone: no digit may follow (nor come before: _own_number)
         return re.compile(re.escape(value) + r"(?![0-9])")
     # A short number (a code): as a number of its own, not inside a longer one, a word or a fraction.
@@ -182,11 +180,12 @@ def _own_number(value: str, text: str, start: int) -> bool:
     return not _SHORT_BEFORE.search(before)
 
 
-def _present(value: str, text: str) -> bool:
-    pattern = _pattern(value)
+def _present(value: str, plain: str, folded: str) -> bool:
+    """Whether `value` is in the text: a number in its `folded` form, standing on its own; any other
+    value word for word in its `plain` form."""
     if not _NUMBER.fullmatch(value):
-        return bool(pattern.search(text))
-    return any(_own_number(value, text, match.start()) for match in pattern.finditer(text))
+        return value in plain
+    return any(_own_number(value, folded, match.start()) for match in _number_pattern(value).finditer(folded))
 
 
 def found_in(text: str, values: Iterable[str]) -> List[str]:
@@ -196,7 +195,7 @@ def found_in(text: str, values: Iterable[str]) -> List[str]:
         if words in plain:
             plain = plain.replace(words, " ")
     folded = canonical(plain)
-    return [v for v in values if _present(v, folded if _NUMBER.fullmatch(v) else plain)]
+    return [v for v in values if _present(v, plain, folded)]
 
 
 def _as_text(cell) -> str:
