@@ -6,8 +6,10 @@ first failure; the replicas from processes.json; nginx's configuration."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import threading
+import weakref
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -19,7 +21,7 @@ from sanic import Sanic, response
 
 from bot.ops import reload as ops_reload
 from bot.ops.cluster import nginx_config
-from bot.rasa_ext import bootstrap, model_reload
+from bot.rasa_ext import bootstrap, gc_pauses, model_reload
 from bot.session_cache import SessionCache
 from tests.support.sanic_server import serving
 
@@ -137,6 +139,31 @@ async def test_a_loading_replica_drains_then_serves_the_new_model(tmp_path, monk
     assert agent.domain is agent.processor.domain and agent.tracker_store.domain is agent.processor.domain
     assert agent.nlg.responses == {"utter_new": [{"text": "新"}]}
     assert agent.tracker_store.sessions is not sessions  # kept sessions of the old domain dropped
+
+
+async def test_a_reload_frees_the_old_model_though_the_server_froze_it(tmp_path, monkeypatch, stand_in_loading):
+    """The serving model is frozen out of full collections (bot/rasa_ext/gc_pauses.py); a frozen
+    object in a reference cycle (TensorFlow's are) is never freed unless the reload unfreezes it."""
+    app = rasa_app("reload_frees", tmp_path, monkeypatch, "1")
+    old = app.ctx.agent.processor
+    old.cycle = old
+    old_model = weakref.ref(old)
+    del old
+    gc_pauses.freeze()  # as the Rasa server does once it has loaded the model
+    try:
+        async with serving(app) as url, httpx.AsyncClient(base_url=url, timeout=10,
+                                                           params={"token": TOKEN}) as client:
+            assert (await client.post("/helpdesk/reload")).status_code == 202
+            stand_in_loading.release.set()
+            assert (await until_serving(client))["model_id"] == "new"
+            for _ in range(200):  # the collection follows the swap, in the reload's thread
+                if old_model() is None:
+                    break
+                await asyncio.sleep(0.05)
+            assert old_model() is None
+            assert gc.get_freeze_count() > 0  # the new model frozen in its turn
+    finally:
+        gc.unfreeze()
 
 
 async def test_one_process_serves_turns_while_it_loads_and_keeps_its_model_when_the_load_fails(

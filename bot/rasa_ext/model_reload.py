@@ -33,7 +33,6 @@ database at each conversation's next turn.
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 import math
 import os
@@ -42,6 +41,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Dict, Optional
 
+from bot.rasa_ext import gc_pauses
 from bot.session_cache import SessionCache
 
 log = logging.getLogger("bot.model_reload")
@@ -184,8 +184,9 @@ class ModelReloader:
             self._last_seconds = seconds
             result["seconds"] = round(seconds, 2)
             self.last, self.state = result, SERVING
-        # The old model's memory, once no turn holds it: collected in the thread (a pause of its own).
-        await loop.run_in_executor(self._thread, gc.collect)
+        # The old model's memory, once no turn holds it: collected in the thread (a pause of its
+        # own), and the new model frozen out of later full collections (bot/rasa_ext/gc_pauses.py).
+        await loop.run_in_executor(self._thread, gc_pauses.refreeze)
 
     async def drain(self, request: Any) -> Any:
         """Request middleware: while loading with replicas, 503 + Retry-After for all

@@ -15,6 +15,8 @@
   (GET /helpdesk/ready, POST /helpdesk/reload: bot/rasa_ext/model_reload.py).
 - asyncio's own event loop, not uvloop (sanic's default): see harden().
 - Action calls over connections kept open (bot/rasa_ext/kept_connections.py).
+- The loaded model frozen out of the garbage collector's full collections
+  (bot/rasa_ext/gc_pauses.py).
 
 Rasa exposes no hook for any of this: the two functions of Rasa that build
 the server are wrapped before Rasa runs (`bot.rasa_ext.bootstrap.harden_server`,
@@ -31,7 +33,7 @@ from typing import Any, Callable
 
 from bot import turn_queue
 from bot.core.service_auth import bearer_token
-from bot.rasa_ext import bootstrap, kept_connections, model_reload
+from bot.rasa_ext import bootstrap, gc_pauses, kept_connections, model_reload
 
 # The largest legitimate bodies: a WeChat message (the channel stops at 64 KiB)
 # and a REST message of 5000 characters (at most 30 KB of escaped JSON).
@@ -93,6 +95,9 @@ def harden(app: Any) -> Any:
     app.register_middleware(turn_queue.add_retry_after, "response")
     model_reload.install(app)  # /helpdesk/ready, /helpdesk/reload
     kept_connections.install(app)  # action calls over kept connections
+    # The model, loaded before the server starts (Rasa's before_server_start), frozen out of the
+    # collector's full collections: each one stopped the loop for a quarter of a second.
+    app.register_listener(gc_pauses.freeze_after_start, "after_server_start")
     return app
 
 

@@ -14,12 +14,16 @@ Sanic.test_mode = True
 
 
 @contextlib.asynccontextmanager
-async def serving(app: Sanic) -> AsyncIterator[str]:
+async def serving(app: Sanic, start_listeners: bool = False) -> AsyncIterator[str]:
     """`app` on a free loopback port; yields its base URL. Leaving stops it as
-    SIGTERM does, after_server_stop listeners included."""
+    SIGTERM does, after_server_stop listeners included. With `start_listeners`,
+    its before_ and after_server_start listeners run first, as `sanic.run` runs them."""
     port = free_port()  # not 0: sanic 21.12 takes port=0 for its default, 8000
     server = await app.create_server(host="127.0.0.1", port=port, return_asyncio_server=True, access_log=False)
     await server.startup()
+    if start_listeners:
+        await server.before_start()
+        await server.after_start()
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
