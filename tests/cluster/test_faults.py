@@ -1,5 +1,6 @@
-"""Faults in the cluster: turns alternating between replicas, concurrent load,
-a replica killed under load, PostgreSQL and Redis away for a few seconds."""
+"""Faults in the cluster: turns alternating between replicas, a replica
+stalled, concurrent load, a replica killed under load, PostgreSQL and Redis
+away for a few seconds."""
 from __future__ import annotations
 
 import re
@@ -12,6 +13,7 @@ from typing import List, Optional, Tuple
 import httpx
 import pytest
 
+from bot.core import knowledge_base
 from tests.support.cluster import ASK_ID, ASK_NAME, Turn, form_conversation
 from tests.support.product import REST_HEADERS
 from tests.support.wait import wait_until
@@ -66,6 +68,37 @@ def test_a_form_started_on_one_replica_finishes_on_the_other(cluster):
     wait_until(lambda: len(replicas_used(log, start)) >= 4, "nginx's log lines of the four turns")
     used = replicas_used(log, start)
     assert len(used) == 4 and len(set(used)) == 2, used  # both replicas served this one conversation
+
+
+STALLED_TURNS = 10
+
+
+def test_new_turns_go_past_a_stalled_replica_and_its_turn_is_answered_when_it_resumes(cluster):
+    """nginx gives a turn to the replica with the fewest turns in flight (least_conn): while
+    one replica stalls (a long garbage collection, a core taken by other work; here SIGSTOP),
+    the turns that come go to the other one instead of every second one waiting behind it
+    (round robin: half of them), and the turn it holds is answered when it resumes."""
+    url = cluster.product.rasa_url
+    entry = knowledge_base.load()["reissue_documents"].entry("zh")
+    answered = {}
+
+    def ask(i: int) -> None:
+        with httpx.Client(timeout=120, headers=REST_HEADERS) as client:
+            answered[i] = send(url, f"stalled-{i}", entry.question, client)
+
+    askers = []
+    with cluster.stopped("rasa server-1"):
+        for i in range(STALLED_TURNS):  # one citizen after another, each while the others wait
+            askers.append(threading.Thread(target=ask, args=(i,)))
+            askers[-1].start()
+            time.sleep(0.4)
+        # The first turn, or one that came while the other replica was busy, may have gone to the stalled one.
+        wait_until(lambda: len(answered) >= STALLED_TURNS - 2, "all but two turns answered during the stall", timeout=30)
+    for asker in askers:
+        asker.join(120)
+    assert len(answered) == STALLED_TURNS
+    for status, replies in answered.values():
+        assert status == 200 and entry.answer in joined(replies)
 
 
 def test_30_concurrent_conversations_every_reply_arrives_and_every_message_is_stored_once(cluster):

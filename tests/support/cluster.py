@@ -4,6 +4,7 @@ free ports, with PostgreSQL and Redis reached through TCP proxies the tests
 can cut. And the conversation every load test runs."""
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -53,10 +54,24 @@ class Cluster:
     def processes(self) -> List[Dict]:
         return json.loads((Path(self.product.env["RUN_DIR"]) / "processes.json").read_text())
 
+    def pid(self, name: str) -> int:
+        return next(p["pid"] for p in self.processes() if p["name"] == name)
+
     def kill(self, name: str) -> int:
-        pid = next(p["pid"] for p in self.processes() if p["name"] == name)
+        pid = self.pid(name)
         os.killpg(pid, signal.SIGKILL)
         return pid
+
+    @contextlib.contextmanager
+    def stopped(self, name: str):
+        """The process `name` stopped (SIGSTOP) for the block: alive, its connections
+        open, answering nothing, as a process stalled by its host."""
+        pid = self.pid(name)
+        os.killpg(pid, signal.SIGSTOP)
+        try:
+            yield pid
+        finally:
+            os.killpg(pid, signal.SIGCONT)
 
     def stored_user_texts(self, sender: str) -> List[str]:
         return stored_user_texts(self.tracker_url, sender)
