@@ -98,8 +98,8 @@ test-fast: $(VENV)/.installed
 eval: $(MODEL)
 	$(PY) -m bench.evaluation --model $(MODEL)
 
-# Not part of `make test`: it prints figures and never fails on one (about 35 minutes, most of it
-# training the default pipeline; BENCH_ARGS=--reuse-models: about 4).
+# Not part of `make test`: it prints figures and never fails on one (35-75 minutes by the hour, most of it
+# training the default pipeline; BENCH_ARGS=--reuse-models: about 4-6).
 bench: $(VENV)/.installed
 	bash scripts/ensure_services.sh postgres redis nginx
 	$(PY) -m bench $(BENCH_ARGS)

@@ -1,6 +1,6 @@
 """`make bench` (`python -m bench`): every benchmark in one run, side by side.
 
-    python -m bench                 train both configs, measure everything (~35 min on 2 cores)
+    python -m bench                 train both configs, measure everything (35-75 min on 2 cores)
     python -m bench --reuse-models  use models bench/ trained before (and their recorded training time)
     python -m bench --quick         fewer requests per level (a smoke run)
     python -m bench --only growth   turn cost against conversation length alone, with models/helpdesk.tar.gz
