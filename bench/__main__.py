@@ -88,12 +88,11 @@ def main(argv=None) -> int:
             finally:
                 product.stop()
         # The cluster against one process on the same stores (PostgreSQL, Redis locks).
-        for name, replicas in (("our bot, 1 replica on PostgreSQL", "1"), ("our bot, cluster (2+2)", "2")):
+        for name, replicas in (("our bot, 1 replica on PostgreSQL", 1), ("our bot, cluster (2+2)", 2)):
             with products.postgres_database("bench_tracker") as tracker_url:
                 product = products.start(
                     name, Path(ours["model"]).parent, scratch / name.replace(" ", "-"),
-                    RASA_REPLICAS=replicas, ACTION_SERVER_REPLICAS=replicas, TRACKER_DB_URL=tracker_url,
-                    REDIS_URL="redis://127.0.0.1:6379/12",
+                    **products.shared_stores(tracker_url, redis_db=12, replicas=replicas),
                 )
                 try:
                     cold[name] = round(product.started_in, 1)

@@ -70,9 +70,8 @@ def main(argv=None) -> int:
             for name, root in (("before", args.before.resolve()), ("after", ROOT)):
                 overrides = {}
                 if args.cluster:
-                    overrides = dict(RASA_REPLICAS="2", ACTION_SERVER_REPLICAS="2",
-                                     TRACKER_DB_URL=stores.enter_context(products.postgres_database(f"compare_{name}")),
-                                     REDIS_URL=f"redis://127.0.0.1:6379/{CLUSTER_REDIS_DBS[name]}")
+                    tracker_url = stores.enter_context(products.postgres_database(f"compare_{name}"))
+                    overrides = products.shared_stores(tracker_url, redis_db=CLUSTER_REDIS_DBS[name])
                 started.append(products.start(name, root / "models", scratch / name, root=root, **overrides))
             rows, machine_speed = _measure_in_turn(started, CLUSTER_RUNS if args.cluster else RUNS, args.rounds)
         finally:

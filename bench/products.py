@@ -93,6 +93,14 @@ def start(name: str, model_dir: Path, directory: Path, root: Path = ROOT, **over
     return Product(name, env, process, directory, time.perf_counter() - launched)
 
 
+def shared_stores(tracker_url: str, redis_db: int, replicas: int = 2) -> Dict[str, str]:
+    """The settings of `make cluster` for `start`: `replicas` Rasa and action servers
+    behind nginx, the tracker store at `tracker_url`, the locks in Redis database `redis_db`
+    (one of its own for each product running at once)."""
+    return {"RASA_REPLICAS": str(replicas), "ACTION_SERVER_REPLICAS": str(replicas), "TRACKER_DB_URL": tracker_url,
+            "REDIS_URL": f"redis://127.0.0.1:6379/{redis_db}"}
+
+
 @contextlib.contextmanager
 def postgres_database(prefix: str) -> Iterator[str]:
     """A new database on the machine's PostgreSQL (URL), dropped afterwards."""

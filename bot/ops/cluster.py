@@ -46,7 +46,7 @@ def _upstream(name: str, host: str, ports: List[int], max_fails: int = 1) -> str
     # least_conn: a request goes to the replica with the fewest in flight. Round robin gave a
     # replica stalled for a moment (a full garbage collection, the core taken by a neighbour)
     # every second turn all the same, to wait in its queue: the cluster's p99 at 50 users was
-    # 2.4-4.4 x its p50 (README, benchmarks; tests/cluster/test_faults.py).
+    # up to 4.4 x its p50 (README, benchmarks; tests/cluster/test_faults.py).
     servers = "\n".join(
         f"        server {host}:{port} max_fails={max_fails} fail_timeout={FAIL_TIMEOUT_SECONDS}s;" for port in ports
     )
